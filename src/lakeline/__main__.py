@@ -1,0 +1,3 @@
+from lakeline.cli import main
+
+main()

@@ -1,0 +1,3 @@
+"""CLI commands for the pipeline area (registered on `lakeline.cli.app`)."""
+
+from __future__ import annotations

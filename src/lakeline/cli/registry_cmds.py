@@ -1,0 +1,3 @@
+"""CLI commands for the registry area (registered on `lakeline.cli.app`)."""
+
+from __future__ import annotations
