@@ -37,9 +37,7 @@ class ProjectConfig:
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except FileNotFoundError:
-            raise ConfigError(
-                f"{path} is missing: run 'lakeline init' in the project root"
-            ) from None
+            raise ConfigError(f"{path} is missing: run 'lakeline init' in the project root") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path} is not valid YAML: {_first_line(exc)}") from None
         if not isinstance(raw, dict):

@@ -37,9 +37,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")
-    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
@@ -50,10 +48,12 @@ def _root(
 
 
 # Command modules register themselves on `app` when imported.
-from lakeline.cli import store_cmds  # noqa: E402, F401
-from lakeline.cli import pipeline_cmds  # noqa: E402, F401
-from lakeline.cli import catalog_cmds  # noqa: E402, F401
-from lakeline.cli import registry_cmds  # noqa: E402, F401
+from lakeline.cli import (  # noqa: E402
+    catalog_cmds,  # noqa: F401
+    pipeline_cmds,  # noqa: F401
+    registry_cmds,  # noqa: F401
+    store_cmds,  # noqa: F401
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -75,10 +75,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(exc.exit_code)
         if os.environ.get("LAKELINE_DEBUG"):
             raise
-        _fail(
-            f"unexpected {type(exc).__name__}: {exc} (this is a bug; rerun with --debug "
-            "for the traceback)"
-        )
+        _fail(f"unexpected {type(exc).__name__}: {exc} (this is a bug; rerun with --debug for the traceback)")
     sys.exit(0)
 
 
