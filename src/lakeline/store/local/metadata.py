@@ -1,0 +1,304 @@
+"""The store's metadata in SQLite: repositories, branches, tags, commits and staging.
+
+SQLite (WAL mode, busy timeout) gives transactions across processes: a branch moves only by
+compare-and-swap inside one write transaction, and a commit deletes exactly the staging rows
+it snapshotted (each staged write gets a new, ever-growing ``seq``; rows written after the
+snapshot have larger ones and survive). One connection per thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lakeline.errors import StoreUnavailableError
+from lakeline.store.base import Commit, RepositoryInfo
+from lakeline.store.local.manifest import Entry
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS repositories (
+    name TEXT PRIMARY KEY,
+    default_branch TEXT NOT NULL,
+    storage_namespace TEXT NOT NULL,
+    creation_date INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS branches (
+    repo TEXT NOT NULL,
+    name TEXT NOT NULL,
+    commit_id TEXT NOT NULL,
+    PRIMARY KEY (repo, name)
+);
+CREATE TABLE IF NOT EXISTS tags (
+    repo TEXT NOT NULL,
+    name TEXT NOT NULL,
+    commit_id TEXT NOT NULL,
+    PRIMARY KEY (repo, name)
+);
+CREATE TABLE IF NOT EXISTS commits (
+    repo TEXT NOT NULL,
+    id TEXT NOT NULL,
+    parents TEXT NOT NULL,
+    committer TEXT NOT NULL,
+    message TEXT NOT NULL,
+    creation_date INTEGER NOT NULL,
+    meta_range_id TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    PRIMARY KEY (repo, id)
+);
+CREATE TABLE IF NOT EXISTS staging (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    repo TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    path TEXT NOT NULL,
+    tombstone INTEGER NOT NULL,
+    checksum TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    UNIQUE (repo, branch, path)
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StagedRow:
+    """A staged write: ``entry`` is None for a deletion (tombstone)."""
+
+    seq: int
+    path: str
+    entry: Entry | None
+
+
+def commit_from_row(row: Sequence[object]) -> Commit:
+    parents, committer, message, creation_date, meta_range_id, metadata, generation, cid = row
+    return Commit(
+        id=str(cid),
+        parents=tuple(json.loads(str(parents))),
+        committer=str(committer),
+        message=str(message),
+        creation_date=int(str(creation_date)),
+        meta_range_id=str(meta_range_id),
+        metadata=json.loads(str(metadata)),
+        generation=int(str(generation)),
+    )
+
+
+_COMMIT_COLUMNS = "parents, committer, message, creation_date, meta_range_id, metadata, generation, id"
+_STAGING_COLUMNS = "seq, path, tombstone, checksum, size, mtime, content_type, metadata"
+
+
+def _staged(row: Sequence[object]) -> StagedRow:
+    seq, path, tombstone, checksum, size, mtime, content_type, metadata = row
+    if tombstone:
+        return StagedRow(int(str(seq)), str(path), None)
+    entry = Entry(str(path), str(checksum), int(str(size)), int(str(mtime)), str(content_type), str(metadata))
+    return StagedRow(int(str(seq)), str(path), entry)
+
+
+class MetadataDB:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self.conn.executescript(SCHEMA)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA busy_timeout=60000")
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as exc:
+                raise StoreUnavailableError(f"cannot open the store metadata {self.path}: {exc}") from None
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE: takes the write lock up front)."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for several reads."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    # --- repositories -------------------------------------------------------------------------
+    def get_repository(self, name: str) -> RepositoryInfo | None:
+        row = self.conn.execute(
+            "SELECT name, default_branch, storage_namespace, creation_date FROM repositories WHERE name=?",
+            (name,),
+        ).fetchone()
+        return RepositoryInfo(*row) if row else None
+
+    def list_repositories(self) -> list[RepositoryInfo]:
+        rows = self.conn.execute(
+            "SELECT name, default_branch, storage_namespace, creation_date FROM repositories ORDER BY name"
+        ).fetchall()
+        return [RepositoryInfo(*row) for row in rows]
+
+    # --- refs ---------------------------------------------------------------------------------
+    def branch_commit(self, repo: str, name: str, conn: sqlite3.Connection | None = None) -> str | None:
+        row = (
+            (conn or self.conn)
+            .execute("SELECT commit_id FROM branches WHERE repo=? AND name=?", (repo, name))
+            .fetchone()
+        )
+        return str(row[0]) if row else None
+
+    def tag_commit(self, repo: str, name: str, conn: sqlite3.Connection | None = None) -> str | None:
+        row = (
+            (conn or self.conn)
+            .execute("SELECT commit_id FROM tags WHERE repo=? AND name=?", (repo, name))
+            .fetchone()
+        )
+        return str(row[0]) if row else None
+
+    def list_refs(self, table: str, repo: str, prefix: str, after: str, limit: int) -> list[tuple[str, str]]:
+        assert table in ("branches", "tags")
+        rows = self.conn.execute(
+            f"SELECT name, commit_id FROM {table} WHERE repo=? AND name>? AND substr(name,1,?)=? "
+            "ORDER BY name LIMIT ?",
+            (repo, after, len(prefix), prefix, limit),
+        ).fetchall()
+        return [(str(a), str(b)) for a, b in rows]
+
+    # --- commits ------------------------------------------------------------------------------
+    def get_commit(self, repo: str, commit_id: str, conn: sqlite3.Connection | None = None) -> Commit | None:
+        row = (
+            (conn or self.conn)
+            .execute(f"SELECT {_COMMIT_COLUMNS} FROM commits WHERE repo=? AND id=?", (repo, commit_id))
+            .fetchone()
+        )
+        return commit_from_row(row) if row else None
+
+    def commits_with_prefix(self, repo: str, prefix: str, limit: int = 2) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT id FROM commits WHERE repo=? AND id>=? AND id<? ORDER BY id LIMIT ?",
+            (repo, prefix, prefix + "g", limit),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    @staticmethod
+    def insert_commit(conn: sqlite3.Connection, repo: str, commit: Commit) -> None:
+        conn.execute(
+            "INSERT OR IGNORE INTO commits (repo, id, parents, committer, message, creation_date, "
+            "meta_range_id, metadata, generation) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                repo,
+                commit.id,
+                json.dumps(list(commit.parents)),
+                commit.committer,
+                commit.message,
+                commit.creation_date,
+                commit.meta_range_id,
+                json.dumps(dict(commit.metadata), sort_keys=True),
+                commit.generation,
+            ),
+        )
+
+    # --- staging ------------------------------------------------------------------------------
+    @staticmethod
+    def stage(
+        conn: sqlite3.Connection, repo: str, branch: str, rows: Iterable[tuple[str, Entry | None]]
+    ) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO staging (repo, branch, path, tombstone, checksum, size, mtime, "
+            "content_type, metadata) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                (repo, branch, path, 0, e.checksum, e.size, e.mtime, e.content_type, e.metadata)
+                if e is not None
+                else (repo, branch, path, 1, "", 0, 0, "", "{}")
+                for path, e in rows
+            ),
+        )
+
+    @staticmethod
+    def unstage(conn: sqlite3.Connection, repo: str, branch: str, paths: Iterable[str]) -> None:
+        conn.executemany(
+            "DELETE FROM staging WHERE repo=? AND branch=? AND path=?",
+            ((repo, branch, p) for p in paths),
+        )
+
+    def staged(
+        self, repo: str, branch: str, path: str, conn: sqlite3.Connection | None = None
+    ) -> StagedRow | None:
+        row = (
+            (conn or self.conn)
+            .execute(
+                f"SELECT {_STAGING_COLUMNS} FROM staging WHERE repo=? AND branch=? AND path=?",
+                (repo, branch, path),
+            )
+            .fetchone()
+        )
+        return _staged(row) if row else None
+
+    def staged_page(
+        self, repo: str, branch: str, after: str, start: str, prefix: str, limit: int
+    ) -> list[StagedRow]:
+        """Staged rows with path > after, path >= start and starting with prefix, sorted by path."""
+        rows = self.conn.execute(
+            f"SELECT {_STAGING_COLUMNS} FROM staging WHERE repo=? AND branch=? AND path>? AND path>=? "
+            "AND substr(path,1,?)=? ORDER BY path LIMIT ?",
+            (repo, branch, after, start, len(prefix), prefix, limit),
+        ).fetchall()
+        return [_staged(r) for r in rows]
+
+    def iter_staged(self, repo: str, branch: str, prefix: str = "", page: int = 5000) -> Iterator[StagedRow]:
+        after = ""
+        start = prefix
+        while True:
+            rows = self.staged_page(repo, branch, after, start, prefix, page)
+            yield from rows
+            if len(rows) < page:
+                return
+            after = rows[-1].path
+
+    def staging_snapshot(self, conn: sqlite3.Connection, repo: str, branch: str) -> list[StagedRow]:
+        rows = conn.execute(
+            f"SELECT {_STAGING_COLUMNS} FROM staging WHERE repo=? AND branch=? ORDER BY path",
+            (repo, branch),
+        ).fetchall()
+        return [_staged(r) for r in rows]
+
+    @staticmethod
+    def max_staged_seq(conn: sqlite3.Connection, repo: str, branch: str) -> int:
+        row = conn.execute(
+            "SELECT max(seq) FROM staging WHERE repo=? AND branch=?", (repo, branch)
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
