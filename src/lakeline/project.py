@@ -9,12 +9,15 @@ the methods here only route to it, so this file stays a table of contents.
 from __future__ import annotations
 
 import getpass
+import itertools
 import os
 import subprocess
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from lakeline import transfer
 from lakeline.config import (
     HEAD_FILE,
     STATE_DIR,
@@ -23,9 +26,20 @@ from lakeline.config import (
     find_root,
     write_atomic,
 )
-from lakeline.errors import AlreadyExistsError, ConfigError, NotFoundError
-from lakeline.names import check_branch_name, check_repository_name
+from lakeline.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    InvalidInputError,
+    InvalidNameError,
+    InvalidPathError,
+    InvalidRefError,
+    NotFoundError,
+)
+from lakeline.names import check_branch_name, check_repository_name, check_tag_name
+from lakeline.refpath import RefPath, check_prefix, parse_branch_path, parse_object_path, parse_ref_path
 from lakeline.store import Repository, Store, open_store
+from lakeline.store.base import Branch, Change, Commit, CommonPrefix, MergeStrategy, ObjectStats, Tag
+from lakeline.transfer import ProgressCallback, check_metadata
 
 
 class Project:
@@ -152,3 +166,249 @@ class Project:
         sync = getattr(self, "sync_catalog", None)
         if sync is not None:
             sync(quiet=True)
+
+    # --- store operations -----------------------------------------------------------------------
+    # Thin routes onto the repository. ``REF/PATH`` arguments are parsed by lakeline.refpath and
+    # also accept ``lakefs://REPO/REF/PATH``; where a branch is optional the current one is used.
+    def ref_path(self, text: str) -> RefPath:
+        """Parse ``REF[/PATH]`` or a ``lakefs://`` URI naming this project's repository."""
+        return parse_ref_path(text, repository=self.config.repository)
+
+    def branch_create(self, name: str, source: str | None = None) -> Branch:
+        """Create branch ``name`` at ``source`` (default: the current branch); copies nothing."""
+        check_branch_name(name)
+        branch = self.repo.create_branch(name, self.branch_or_current(source))
+        self.after_write()
+        return branch
+
+    def branch_list(self, *, prefix: str = "", after: str = "", amount: int | None = None) -> list[Branch]:
+        return list(self.repo.list_branches(prefix=prefix, after=after, amount=self._check_amount(amount)))
+
+    def branch_delete(self, name: str) -> None:
+        check_branch_name(name)
+        if name == self.current_branch:
+            raise InvalidInputError(
+                f"cannot delete branch {name!r}: it is the current branch; "
+                f"check out another one first (lakeline checkout {self.config.default_branch})"
+            )
+        self.repo.delete_branch(name)
+        self.after_write()
+
+    def branch_reset(self, name: str | None = None, *, path: str | None = None) -> list[Change]:
+        """Discard uncommitted changes (all, or under ``path``); returns what was discarded."""
+        branch = check_branch_name(self.branch_or_current(name))
+        discarded = list(self.repo.diff_uncommitted(branch, prefix=check_prefix(path or "")))
+        self.repo.reset_branch(branch, path or None)
+        self.after_write()
+        return discarded
+
+    def upload(
+        self,
+        local: Path | str,
+        target: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> list[ObjectStats]:
+        """Stage a local file or folder (recursively) at ``BRANCH/PATH``; nothing is committed."""
+        dest = parse_branch_path(target, repository=self.config.repository)
+        meta = check_metadata(metadata)
+        files = transfer.plan_upload(Path(local), dest.path)
+        self.require_branch(dest.ref)
+        stats = transfer.upload(
+            self.repo, dest.ref, files, metadata=meta or None, content_type=content_type, progress=progress
+        )
+        self.after_write()
+        return stats
+
+    def download(
+        self, source: str, local: Path | str, *, progress: ProgressCallback | None = None
+    ) -> list[ObjectStats]:
+        """Write ``REF/PATH`` to ``local``; a prefix (``REF/dir/``, ``REF``) downloads recursively."""
+        src = self.ref_path(source)
+        if src.is_prefix:
+            listing = self.repo.list_objects(src.ref, prefix=src.path)
+            objects = [entry for entry in listing if isinstance(entry, ObjectStats)]
+            plan = transfer.plan_download(objects, src.path, Path(local))
+            if not plan:
+                raise NotFoundError(f"no objects under {str(src)!r} to download")
+        else:
+            stats = self._stat(src)
+            plan = [transfer.Download(stats, transfer.single_download_dest(src.path, local))]
+        return transfer.download(self.repo, src.ref, plan, progress=progress)
+
+    def cat(self, source: str, out: BinaryIO) -> int:
+        """Stream the object at ``REF/PATH`` into ``out``; returns the number of bytes written."""
+        src = self._object_ref_path(source)
+        self._stat(src)
+        written = 0
+        with self.repo.open_object(src.ref, src.path) as stream:
+            while chunk := stream.read(1 << 20):
+                out.write(chunk)
+                written += len(chunk)
+        return written
+
+    def ls(
+        self,
+        source: str | None = None,
+        *,
+        recursive: bool = False,
+        amount: int | None = None,
+        after: str = "",
+    ) -> list[ObjectStats | CommonPrefix]:
+        """Objects under ``REF[/PREFIX]`` (default: the current branch); folders unless recursive."""
+        src = self.ref_path(source) if source else RefPath(self.current_branch)
+        listing = self.repo.list_objects(
+            src.ref,
+            prefix=src.path,
+            delimiter="" if recursive else "/",
+            after=after,
+            amount=self._check_amount(amount),
+        )
+        return list(listing)
+
+    def stat(self, source: str) -> ObjectStats:
+        return self._stat(self._object_ref_path(source))
+
+    def rm(self, target: str, *, recursive: bool = False) -> list[str]:
+        """Stage the deletion of ``BRANCH/PATH`` (every object under it with ``recursive``)."""
+        dest = parse_branch_path(target, repository=self.config.repository)
+        if recursive:
+            prefix = dest.path if dest.is_prefix else dest.path + "/"
+            listing = self.repo.list_objects(dest.ref, prefix=prefix)
+            paths = [entry.path for entry in listing if isinstance(entry, ObjectStats)]
+            if not paths:
+                raise NotFoundError(f"no objects under {dest.ref}/{prefix} to remove")
+            self.repo.delete_objects(dest.ref, paths)
+        else:
+            if dest.is_prefix:
+                raise InvalidPathError(f"{target!r} names no object: to remove a folder add --recursive")
+            self._stat(dest)
+            self.repo.delete_object(dest.ref, dest.path)
+            paths = [dest.path]
+        self.after_write()
+        return paths
+
+    def log(
+        self,
+        ref: str | None = None,
+        *,
+        amount: int | None = None,
+        after: str = "",
+        first_parent: bool = False,
+        prefixes: Sequence[str] = (),
+    ) -> list[Commit]:
+        """Commits reachable from ``ref`` (default: the current branch), newest first."""
+        checked = [check_prefix(p) for p in prefixes]
+        commits = self.repo.log(
+            self.branch_or_current(ref),
+            amount=self._check_amount(amount),
+            after=after,
+            first_parent=first_parent,
+            prefixes=checked,
+        )
+        return list(commits)
+
+    def diff(
+        self,
+        left: str | None = None,
+        right: str | None = None,
+        *,
+        prefix: str = "",
+        two_dot: bool = False,
+        amount: int | None = None,
+    ) -> list[Change]:
+        """Changes from ``left`` to ``right``; with no ``right``, a branch's uncommitted changes."""
+        check_prefix(prefix)
+        if right is None:
+            branch = self.branch_or_current(left)
+            try:
+                check_branch_name(branch)
+            except InvalidNameError:
+                raise InvalidRefError(
+                    f"{branch!r} is not a branch, so it has no uncommitted changes: "
+                    "give two refs to compare (lakeline diff A B)"
+                ) from None
+            changes = self.repo.diff_uncommitted(branch, prefix=prefix)
+            return list(itertools.islice(changes, self._check_amount(amount)))
+        changes = self.repo.diff(
+            self.branch_or_current(left),
+            right,
+            prefix=prefix,
+            diff_type="two_dot" if two_dot else "three_dot",
+            amount=self._check_amount(amount),
+        )
+        return list(changes)
+
+    def merge(
+        self,
+        source: str,
+        destination: str | None = None,
+        *,
+        strategy: str | None = None,
+        message: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Commit:
+        """Three-way merge of ``source`` into branch ``destination`` (default: the current one)."""
+        dest = check_branch_name(self.branch_or_current(destination))
+        commit = self.repo.merge(
+            source, dest, message=message or None, metadata=metadata, strategy=self._check_strategy(strategy)
+        )
+        self.after_write()
+        return commit
+
+    def revert(self, branch: str, ref: str, *, parent_number: int = 0, message: str | None = None) -> Commit:
+        """Commit the inverse of ``ref``'s change onto ``branch`` (``parent_number`` for merges)."""
+        check_branch_name(branch)
+        if parent_number < 0:
+            raise InvalidInputError(f"invalid parent number {parent_number}: use 1 or 2 for a merge commit")
+        commit = self.repo.revert(branch, ref, parent_number=parent_number, message=message or None)
+        self.after_write()
+        return commit
+
+    def tag_create(self, name: str, ref: str | None = None) -> Tag:
+        """Tag the commit ``ref`` resolves to (default: the current branch's head); immutable."""
+        check_tag_name(name)
+        tag = self.repo.create_tag(name, self.branch_or_current(ref))
+        self.after_write()
+        return tag
+
+    def tag_list(self, *, prefix: str = "", after: str = "", amount: int | None = None) -> list[Tag]:
+        return list(self.repo.list_tags(prefix=prefix, after=after, amount=self._check_amount(amount)))
+
+    def tag_delete(self, name: str) -> None:
+        check_tag_name(name)
+        self.repo.delete_tag(name)
+        self.after_write()
+
+    def _object_ref_path(self, text: str) -> RefPath:
+        return parse_object_path(text, repository=self.config.repository)
+
+    def _stat(self, src: RefPath) -> ObjectStats:
+        """Stat one object; when only a folder of that name exists, say how to reach it."""
+        try:
+            return self.repo.stat_object(src.ref, src.path)
+        except NotFoundError:
+            folder = self.repo.list_objects(src.ref, prefix=src.path + "/", amount=1)
+            if next(iter(folder), None) is not None:
+                raise InvalidPathError(
+                    f"{str(src)!r} is a folder, not an object: use '{src}/' (with --recursive to remove it)"
+                ) from None
+            raise
+
+    @staticmethod
+    def _check_amount(amount: int | None) -> int | None:
+        if amount is not None and amount < 0:
+            raise InvalidInputError(f"invalid amount {amount}: must be 0 or more")
+        return amount
+
+    @staticmethod
+    def _check_strategy(strategy: str | None) -> MergeStrategy | None:
+        if strategy is None or strategy == "":
+            return None
+        if strategy == "dest-wins":
+            return "dest-wins"
+        if strategy == "source-wins":
+            return "source-wins"
+        raise InvalidInputError(f"invalid merge strategy {strategy!r}: use dest-wins or source-wins")

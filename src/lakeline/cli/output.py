@@ -10,13 +10,17 @@ import csv
 import dataclasses
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
+
+if TYPE_CHECKING:
+    from lakeline.transfer import TransferProgress
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
@@ -59,6 +63,23 @@ def format_time(epoch: int | float | None) -> str:
     return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
+def format_size(size: int | None) -> str:
+    """Bytes for people: 1023 B, 1.5 KiB, 2.0 GiB."""
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # unreachable: the loop returns at TiB
+
+
+def short_id(commit_id: str) -> str:
+    """A commit id as tables show it (any unique prefix of 4+ characters is a valid ref)."""
+    return commit_id[:12]
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -70,14 +91,14 @@ def _cell(value: Any) -> str:
 
 
 def emit_rows(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]] | Sequence[Any],
     fmt: Format,
     *,
     columns: Sequence[str] | None = None,
     title: str | None = None,
     empty: str = "(nothing)",
 ) -> None:
-    """Print a list of records."""
+    """Print a list of records (mappings or dataclasses)."""
     plain = [to_plain(r) for r in rows]
     cols = list(columns) if columns else (list(plain[0].keys()) if plain else [])
     if fmt is Format.json:
@@ -120,7 +141,62 @@ def emit_message(message: str, fmt: Format, **data: Any) -> None:
     if fmt is Format.json:
         sys.stdout.write(json.dumps(to_plain({"message": message, **data}), indent=2) + "\n")
     else:
-        console().print(message, highlight=False, markup=False)
+        console().print(message, highlight=False, markup=False, soft_wrap=True)
+
+
+def binary_stdout() -> BinaryIO:
+    """Standard output for raw bytes (``fs cat``), after any pending text."""
+    sys.stdout.flush()
+    buffer: BinaryIO = sys.stdout.buffer
+    return buffer
+
+
+# A progress bar only pays for itself when there are many files and someone is watching.
+PROGRESS_MIN_FILES = 50
+
+
+@contextmanager
+def transfer_progress(label: str) -> Iterator[Callable[[TransferProgress], None]]:
+    """A callback for `lakeline.transfer` that drives a rich progress bar on stderr.
+
+    The bar appears on the first report of at least `PROGRESS_MIN_FILES` files, and only when
+    stderr is a terminal, so pipes and --json output stay clean.
+    """
+    state: dict[str, Any] = {}
+
+    def report(progress: TransferProgress) -> None:
+        if "bar" not in state:
+            stderr = err_console()
+            if progress.files_total < PROGRESS_MIN_FILES or not stderr.is_terminal:
+                state["bar"] = None
+            else:
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeRemainingColumn,
+                )
+
+                bar = Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeRemainingColumn(),
+                    console=stderr,
+                    transient=True,
+                )
+                bar.start()
+                state["bar"] = bar
+                state["task"] = bar.add_task(label, total=progress.files_total)
+        if state["bar"] is not None:
+            state["bar"].update(state["task"], completed=progress.files_done)
+
+    try:
+        yield report
+    finally:
+        if state.get("bar") is not None:
+            state["bar"].stop()
 
 
 _console: Any = None
