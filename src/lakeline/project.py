@@ -12,6 +12,7 @@ import getpass
 import itertools
 import os
 import subprocess
+import typing
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -40,6 +41,12 @@ from lakeline.refpath import RefPath, check_prefix, parse_branch_path, parse_obj
 from lakeline.store import Repository, Store, open_store
 from lakeline.store.base import Branch, Change, Commit, CommonPrefix, MergeStrategy, ObjectStats, Tag
 from lakeline.transfer import ProgressCallback, check_metadata
+
+if typing.TYPE_CHECKING:  # registry types; the registry itself is imported lazily
+    from lakeline.registry.context import RegistryContext
+    from lakeline.registry.deploy import Resolution, RollbackResult
+    from lakeline.registry.events import Event as RegistryEvent
+    from lakeline.registry.promote import PromoteResult
 
 
 class Project:
@@ -166,6 +173,154 @@ class Project:
         sync = getattr(self, "sync_catalog", None)
         if sync is not None:
             sync(quiet=True)
+
+    # --- registry ---------------------------------------------------------------------------------
+    def _registry(self) -> RegistryContext:
+        from lakeline.registry.context import RegistryContext
+
+        return RegistryContext(self.repo, self.user, self.root, self.state_dir, self.config.default_branch)
+
+    def promote(
+        self,
+        experiment: str,
+        *,
+        message: str = "",
+        model: str | None = None,
+        bump: str | None = None,
+        version: str | None = None,
+        strategy: str | None = None,
+    ) -> PromoteResult:
+        """Gate, merge ``exp-NAME`` into main and tag the merge with the model's next version."""
+        from lakeline.registry import promote
+
+        result = promote.promote(
+            self._registry(),
+            experiment,
+            model=model,
+            bump=bump,
+            version=version,
+            reason=message,
+            strategy=self._check_strategy(strategy),
+        )
+        self.after_write()
+        return result
+
+    def approve(self, experiment: str, *, message: str = "", model: str | None = None) -> RegistryEvent:
+        """Approve the experiment branch's current head for promotion."""
+        from lakeline.registry import promote
+
+        event = promote.approve(self._registry(), experiment, model=model, reason=message)
+        self.after_write()
+        return event
+
+    def alias_set(self, model: str, alias: str, version: str, *, message: str = "") -> RegistryEvent:
+        from lakeline.names import Version
+        from lakeline.registry import deploy
+
+        event = deploy.alias_set(self._registry(), model, alias, Version.parse(version), message)
+        self.after_write()
+        return event
+
+    def alias_list(self, model: str | None = None, *, history: bool = False) -> list[dict[str, Any]]:
+        from lakeline.registry import deploy
+
+        return deploy.alias_rows(self._registry().state(), model, history)
+
+    def deploy(
+        self,
+        model: str,
+        version: str,
+        *,
+        env: str,
+        traffic: float | None = None,
+        shadow: bool = False,
+        message: str = "",
+    ) -> RegistryEvent:
+        """Record a deployment: canary (traffic < 100), full switch (100) or shadow (0% served)."""
+        from lakeline.names import Version
+        from lakeline.registry import deploy
+
+        event = deploy.deploy(
+            self._registry(),
+            model,
+            Version.parse(version),
+            env,
+            traffic=traffic,
+            shadow=shadow,
+            reason=message,
+        )
+        self.after_write()
+        return event
+
+    def deployments(self, model: str | None = None) -> list[dict[str, Any]]:
+        from lakeline.registry import deploy
+
+        return deploy.deployment_rows(self._registry().state(), model)
+
+    def resolve(self, model: str, *, env: str = "production", key: str | None = None) -> Resolution:
+        """The version (and where to read its artifact) that serving code should load."""
+        from lakeline.registry import deploy
+
+        return deploy.resolve(self._registry(), model, env, key)
+
+    def rollback(
+        self,
+        model: str,
+        *,
+        env: str | None = None,
+        to: str | None = None,
+        restore_main: bool = False,
+        message: str = "",
+    ) -> RollbackResult:
+        from lakeline.names import Version
+        from lakeline.registry import deploy
+
+        result = deploy.rollback(
+            self._registry(),
+            model,
+            env=env,
+            to=Version.parse(to) if to else None,
+            restore_main=restore_main,
+            reason=message,
+        )
+        self.after_write()
+        return result
+
+    def retire(self, model: str, version: str, *, message: str = "") -> RegistryEvent:
+        from lakeline.names import Version
+        from lakeline.registry import deploy
+
+        event = deploy.retire(self._registry(), model, Version.parse(version), message)
+        self.after_write()
+        return event
+
+    def models(self) -> list[dict[str, Any]]:
+        from lakeline.registry import queries
+
+        return queries.models(self._registry())
+
+    def versions(self, model: str) -> list[dict[str, Any]]:
+        from lakeline.registry import queries
+
+        return queries.versions(self._registry(), model)
+
+    def show(self, target: str) -> dict[str, Any]:
+        """``classifier@v1.2.0``: provenance summary, metrics, lineage roots, aliases, deployments."""
+        from lakeline.registry import queries
+
+        return queries.show(self._registry(), target)
+
+    def compare(self, a: str, b: str) -> list[dict[str, Any]]:
+        """Two versions (``M@vX.Y.Z``) or refs: params, metrics, signature and data differences."""
+        from lakeline.registry import queries
+
+        return queries.compare(self._registry(), a, b)
+
+    def exp_compare(self, *, env: str = "production") -> list[dict[str, Any]]:
+        """Every experiment beside main's live version, one row each."""
+        from lakeline.registry import queries
+
+        return queries.exp_compare(self._registry(), env=env)
 
     # --- store operations -----------------------------------------------------------------------
     # Thin routes onto the repository. ``REF/PATH`` arguments are parsed by lakeline.refpath and
