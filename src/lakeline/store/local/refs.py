@@ -35,7 +35,7 @@ def parse_ref(text: str) -> RefExpression:
     committed_only = base.endswith("@")
     if committed_only:
         base = base[:-1]
-    if not base or any(ch.isspace() or ch in ":?*[\\" for ch in base):
+    if not base or base.endswith("@") or any(ch.isspace() or ch in ":?*[\\" for ch in base):
         raise InvalidRefError(f"invalid ref {text!r}: expected a branch, tag or commit id")
     modifiers: list[tuple[str, int]] = []
     pos = 0
