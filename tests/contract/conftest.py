@@ -8,6 +8,7 @@ Tests here use only the `lakeline.store` protocol.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from lakeline.errors import NotFoundError
 from lakeline.store import Repository, Store
 
 
@@ -63,7 +65,5 @@ def repo_name() -> str:
 def repo(store: Store, backend: Backend, repo_name: str) -> Iterator[Repository]:
     repository = store.create_repository(repo_name, storage_namespace=backend.namespace_for(repo_name))
     yield repository
-    try:
+    with contextlib.suppress(NotFoundError):  # the test may have deleted it
         store.delete_repository(repo_name)
-    except Exception:  # already deleted by the test
-        pass
