@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from contract_support import changes, commit_files, contents
 
-from lakeline.errors import AlreadyExistsError, InvalidNameError, NotFoundError, PermissionDeniedError
+from lakeline.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    InvalidNameError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from lakeline.store import Repository
 
 
@@ -45,7 +51,7 @@ def test_creating_an_existing_branch_is_already_exists(repo: Repository) -> None
 
 def test_branch_name_may_not_equal_an_existing_tag(repo: Repository) -> None:
     repo.create_tag("release", "main")
-    with pytest.raises((AlreadyExistsError, InvalidNameError)):
+    with pytest.raises((AlreadyExistsError, ConflictError)):
         repo.create_branch("release", "main")
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from contract_support import commit_files, contents
 
-from lakeline.errors import DirtyBranchError, InvalidInputError, MergeConflictError, NotFoundError
+from lakeline.errors import (
+    DirtyBranchError,
+    InvalidInputError,
+    MergeConflictError,
+    NoChangesError,
+    NotFoundError,
+)
 from lakeline.store import Repository
 
 
@@ -66,3 +72,11 @@ def test_revert_of_unknown_ref_is_not_found(repo: Repository) -> None:
         repo.revert("main", "nope")
     with pytest.raises(NotFoundError):
         repo.revert("nope", "main")
+
+
+def test_revert_of_a_commit_already_undone_is_no_changes(repo: Repository) -> None:
+    commit_files(repo, "main", {"a": b"1"}, "one")
+    bad = commit_files(repo, "main", {"a": b"2"}, "bad")
+    commit_files(repo, "main", {"a": b"1"}, "manual undo")
+    with pytest.raises(NoChangesError):
+        repo.revert("main", bad.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from contract_support import commit_files
 
-from lakeline.errors import AlreadyExistsError, InvalidNameError, NotFoundError
+from lakeline.errors import AlreadyExistsError, ConflictError, InvalidNameError, NotFoundError
 from lakeline.store import Repository
 
 
@@ -36,7 +36,7 @@ def test_creating_an_existing_tag_is_already_exists(repo: Repository) -> None:
 
 def test_tag_name_may_not_equal_a_branch(repo: Repository) -> None:
     repo.create_branch("dev", "main")
-    with pytest.raises((AlreadyExistsError, InvalidNameError)):
+    with pytest.raises((AlreadyExistsError, ConflictError)):
         repo.create_tag("dev", "main")
 
 

@@ -815,9 +815,7 @@ class LocalRepository:
         self._head(branch)
         target = self._resolve(ref).commit
         parents = target.parents
-        if not parents:
-            raise InvalidInputError(f"cannot revert {ref!r}: commit {target.id[:12]} has no parent")
-        if not isinstance(parent_number, int) or parent_number < 0 or parent_number > len(parents):
+        if not isinstance(parent_number, int) or parent_number < 0 or parent_number > max(len(parents), 1):
             raise InvalidInputError(
                 f"invalid parent_number {parent_number!r} for {ref!r}: it has {len(parents)} parent(s)"
             )
@@ -825,7 +823,10 @@ class LocalRepository:
             raise InvalidInputError(
                 f"cannot revert {ref!r}: it is a merge commit; pass parent_number (1-{len(parents)})"
             )
-        parent = self._commit(parents[max(parent_number, 1) - 1])
+        # A root commit's "parent" is the empty tree (lakeFS does the same).
+        parent_tree = (
+            self._tree(self._commit(parents[max(parent_number, 1) - 1])) if parents else self._manifests.empty
+        )
         text = message if message else f"Revert {ref}"
         for _ in range(CAS_ATTEMPTS):
             with self._db.read() as conn:
@@ -840,7 +841,7 @@ class LocalRepository:
                 )
             head = self._commit(head_id)
             dest_tree = self._tree(head)
-            plan = plan_merge(self._manifests, self._tree(target), self._tree(parent), dest_tree, None)
+            plan = plan_merge(self._manifests, self._tree(target), parent_tree, dest_tree, None)
             if not plan.source_changed:
                 raise NoChangesError(f"nothing to revert: {ref!r} changed no objects")
             if plan.conflicts:
@@ -849,6 +850,8 @@ class LocalRepository:
                     plan.conflicts,
                 )
             tree = self._manifests.apply(dest_tree, plan.changes) if plan.changes else dest_tree
+            if tree.id == dest_tree.id:
+                raise NoChangesError(f"nothing to revert: {branch!r} already lacks the changes of {ref!r}")
             try:
                 return self._write_commit(branch, head, tree, text, meta, (), 0, seq)
             except _HeadMoved:
