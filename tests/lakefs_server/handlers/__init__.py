@@ -1,0 +1,1 @@
+"""One module per lakeFS resource; each exposes ``ROUTES`` (see ../routing.py)."""
