@@ -8,6 +8,7 @@ project (an fcntl lock in ``.lakeline/``), so two deploys cannot both build on t
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -15,13 +16,23 @@ from pathlib import Path
 from typing import Any
 
 from lakeline.errors import CorruptObjectError, NotFoundError, RegistryError
-from lakeline.names import PROVENANCE_PATH
+from lakeline.names import COMMIT_ID, PROVENANCE_PATH
 from lakeline.registry.events import Event, EventLog, EventType
 from lakeline.registry.policy import Policy, load_policy
 from lakeline.registry.state import RegistryState
 from lakeline.store.base import Repository
 
 LOCK_FILE = "registry.lock"
+# Per-process memos of immutable things: the state at a registry head, the record at a commit.
+_STATES: dict[tuple[str, str, str], RegistryState] = {}
+_RECORDS: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+_MEMO_SIZE = 16
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _MEMO_SIZE:
+        memo.pop(next(iter(memo)))
+    memo[key] = value
 
 
 @dataclass
@@ -37,7 +48,17 @@ class RegistryContext:
         return EventLog(self.repo, cache_dir=self.state_dir, main=self.main)
 
     def state(self) -> RegistryState:
-        return RegistryState.fold(self.log.read())
+        """The state folded from every event; reused while the registry head stays put."""
+        log = self.log
+        head = log.head()
+        if head is None:
+            return RegistryState()
+        key = (str(self.state_dir), self.repo.name, head)
+        state = _STATES.get(key)
+        if state is None:
+            state = RegistryState.fold(log.read(at=head))
+            _remember(_STATES, key, state)
+        return state
 
     def policy(self) -> Policy:
         return load_policy(self.root)
@@ -70,6 +91,15 @@ class RegistryContext:
 
     def provenance(self, ref: str) -> dict[str, Any] | None:
         """The provenance record at ``ref`` (docs/formats.md), or None if it has none."""
+        key = (str(self.state_dir), self.repo.name, ref)
+        if COMMIT_ID.match(ref) and key in _RECORDS:
+            return copy.deepcopy(_RECORDS[key])
+        record = self._read_provenance(ref)
+        if COMMIT_ID.match(ref):  # a commit never changes, so neither does its record
+            _remember(_RECORDS, key, copy.deepcopy(record))
+        return record
+
+    def _read_provenance(self, ref: str) -> dict[str, Any] | None:
         try:
             data = self.repo.get_object(ref, PROVENANCE_PATH)
         except NotFoundError:

@@ -75,8 +75,8 @@ class Event:
         stamp = self.time.replace("-", "").replace(":", "").replace(".", "")
         return f"{EVENTS_PREFIX}{stamp}-{self.id}.json"
 
-    def to_json(self) -> str:
-        record = {
+    def to_record(self) -> dict[str, Any]:
+        return {
             "schema": EVENT_SCHEMA,
             "id": self.id,
             "type": self.type,
@@ -85,9 +85,11 @@ class Event:
             "model": self.model,
             "version": self.version,
             "reason": self.reason,
-            "details": self.details,
+            "details": dict(self.details),
         }
-        return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_record(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str | bytes, *, where: str = "event") -> Event:
@@ -95,6 +97,10 @@ class Event:
             raw = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
             raise CorruptObjectError(f"{where} is not valid JSON: {exc}") from None
+        return cls.from_record(raw, where=where)
+
+    @classmethod
+    def from_record(cls, raw: Any, *, where: str = "event") -> Event:
         if not isinstance(raw, dict) or raw.get("schema") != EVENT_SCHEMA:
             raise CorruptObjectError(f"{where} is not a {EVENT_SCHEMA} record")
         try:
@@ -165,23 +171,29 @@ class EventLog:
             self.repo.create_branch(REGISTRY_BRANCH, root)
 
     # --- reading ------------------------------------------------------------------------------
-    def read(self) -> list[Event]:
-        """Every event, oldest first (object names sort by time)."""
+    def head(self) -> str | None:
+        """The registry branch's head commit id (None before the first event)."""
         try:
-            self.repo.get_branch(REGISTRY_BRANCH)
+            return self.repo.get_branch(REGISTRY_BRANCH).commit_id
         except NotFoundError:
+            return None
+
+    def read(self, at: str | None = None) -> list[Event]:
+        """Every event committed at ``at`` (default: the registry head), oldest first."""
+        ref = at if at is not None else self.head()
+        if ref is None:
             return []
         cache = self._load_cache()
         fresh: dict[str, dict[str, Any]] = {}
         events: list[Event] = []
-        for stats in self._list():
+        for stats in self._list(ref):
             entry = cache.get(stats.path)
             if entry is not None and entry.get("checksum") == stats.checksum:
-                event = Event.from_json(json.dumps(entry["event"]), where=stats.path)
+                event = Event.from_record(entry["event"], where=stats.path)
             else:
-                data = self.repo.get_object(REGISTRY_BRANCH, stats.path)
+                data = self.repo.get_object(ref, stats.path)
                 event = Event.from_json(data, where=f"event object {stats.path}")
-            fresh[stats.path] = {"checksum": stats.checksum, "event": json.loads(event.to_json())}
+            fresh[stats.path] = {"checksum": stats.checksum, "event": event.to_record()}
             events.append(event)
         if fresh.keys() != cache.keys() or any(
             cache[k]["checksum"] != v["checksum"] for k, v in fresh.items()
@@ -189,8 +201,8 @@ class EventLog:
             self._save_cache(fresh)
         return events
 
-    def _list(self) -> Iterator[ObjectStats]:
-        for entry in self.repo.list_objects(REGISTRY_BRANCH, prefix=EVENTS_PREFIX):
+    def _list(self, ref: str) -> Iterator[ObjectStats]:
+        for entry in self.repo.list_objects(ref, prefix=EVENTS_PREFIX):
             if isinstance(entry, ObjectStats) and entry.path.endswith(".json"):
                 yield entry
 
