@@ -48,6 +48,11 @@ if typing.TYPE_CHECKING:  # registry types; the registry itself is imported lazi
     from lakeline.registry.events import Event as RegistryEvent
     from lakeline.registry.promote import PromoteResult
 
+if typing.TYPE_CHECKING:  # pipeline types; lakeline.pipeline itself is imported lazily
+    from lakeline.pipeline.commit import CommitResult
+    from lakeline.pipeline.experiments import Experiment
+    from lakeline.pipeline.workspace import CheckoutResult, WorkspaceStatus
+
 
 class Project:
     def __init__(self, root: Path, config: ProjectConfig) -> None:
@@ -173,6 +178,104 @@ class Project:
         sync = getattr(self, "sync_catalog", None)
         if sync is not None:
             sync(quiet=True)
+
+    # --- pipeline ---------------------------------------------------------------------------------
+    # DVC pipelines, the workspace and experiments; the logic lives in lakeline.pipeline.
+    def commit(
+        self,
+        message: str,
+        *,
+        branch: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        allow_empty: bool = False,
+        allow_stale: bool = False,
+    ) -> CommitResult:
+        """Commit the branch (default: current). In a DVC project (dvc.yaml at the root) stage the
+        pipeline's outputs, params and DVC files with a provenance record; else commit what is staged."""
+        from lakeline.pipeline.commit import pipeline_commit, plain_commit
+        from lakeline.pipeline.dvcproject import DvcProject
+
+        target = check_branch_name(self.branch_or_current(branch))
+        if DvcProject.present(self.root):
+            result = pipeline_commit(
+                self.repo,
+                self.root,
+                self.state_dir,
+                branch=target,
+                message=message,
+                user=self.user,
+                metadata=metadata,
+                allow_empty=allow_empty,
+                allow_stale=allow_stale,
+            )
+        else:
+            result = plain_commit(self.repo, target, message, metadata=metadata, allow_empty=allow_empty)
+        self.after_write()
+        return result
+
+    def run(
+        self,
+        message: str | None = None,
+        *,
+        branch: str | None = None,
+        allow_stale: bool = False,
+        output: typing.TextIO | None = None,
+    ) -> CommitResult:
+        """``dvc repro`` (its output to ``output``, default stderr), then a pipeline commit."""
+        from lakeline.pipeline.repro import dvc_repro
+
+        dvc_repro(self.root, output=output)
+        return self.commit(message or "lakeline run: dvc repro", branch=branch, allow_stale=allow_stale)
+
+    def checkout(self, ref: str, *, force: bool = False) -> CheckoutResult:
+        """Materialise ``ref``'s files into the workspace; a branch becomes the current branch."""
+        from lakeline.pipeline.workspace import checkout
+
+        result = checkout(self.repo, self.root, self.state_dir, ref, force=force)
+        if result.branch is not None:
+            self.set_current_branch(result.branch)
+        return result
+
+    def status(self, *, branch: str | None = None) -> WorkspaceStatus:
+        """Tracked files added/modified/deleted in the workspace against the branch; stale stages."""
+        from lakeline.pipeline.workspace import status
+
+        return status(self.repo, self.root, self.state_dir, check_branch_name(self.branch_or_current(branch)))
+
+    def exp_new(self, name: str, *, from_ref: str | None = None, git: bool = False) -> Experiment:
+        """Branch ``exp-NAME`` from ``from_ref`` (default: main) and make it the current branch."""
+        from lakeline.pipeline import experiments
+
+        experiment = experiments.create(
+            self.repo, self.root, name, source=from_ref or self.config.default_branch, git=git
+        )
+        self.set_current_branch(experiment.branch)
+        self.after_write()
+        return experiment
+
+    def exp_list(self) -> list[Experiment]:
+        from lakeline.pipeline import experiments
+
+        return experiments.list_experiments(self.repo, self.current_branch)
+
+    def exp_show(self, name: str) -> dict[str, Any]:
+        from lakeline.pipeline import experiments
+
+        return experiments.show(self.repo, name, self.current_branch)
+
+    def exp_delete(self, name: str) -> str:
+        """Delete experiment branch ``exp-NAME`` (not the current one); returns the branch name."""
+        from lakeline.pipeline import experiments
+
+        branch = experiments.delete(self.repo, name, self.current_branch)
+        self.after_write()
+        return branch
+
+    def read_provenance(self, ref: str) -> dict[str, Any] | None:
+        """The provenance record as of ``ref`` (docs/formats.md), or None if it has none."""
+        from lakeline.pipeline.provenance import read_provenance
+
+        return read_provenance(self.repo, ref)
 
     # --- registry ---------------------------------------------------------------------------------
     def _registry(self) -> RegistryContext:
