@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -21,6 +22,8 @@ from lakeline.store.base import ObjectStats, Repository, Upload
 # fast, small enough that the bar moves (about 100 steps for a large folder).
 _MIN_BATCH = 256
 _STEPS = 100
+# Parallel downloads: enough to overlap HTTP round trips on lakeFS and disk copies locally.
+_DOWNLOAD_WORKERS = 8
 _META_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -165,24 +168,52 @@ def single_download_dest(path: str, local: Path | str) -> Path:
 def download(
     repo: Repository, ref: str, plan: Sequence[Download], *, progress: ProgressCallback | None = None
 ) -> list[ObjectStats]:
-    """Write every planned object (each atomically and checksum-verified by the store)."""
+    """Write every planned object, in parallel; each is written atomically and verified by the store.
+
+    On the first failure the remaining downloads are cancelled; files already written are
+    complete (never partial), since the store writes each to a temp file and renames it.
+    """
+    if not plan:
+        return []
+    for folder in sorted({item.dest.parent for item in plan}):
+        _mkdir(folder)
     total_bytes = sum(d.stats.size_bytes for d in plan)
-    done_bytes = 0
-    result: list[ObjectStats] = []
-    for item in plan:
+    results: list[ObjectStats | None] = [None] * len(plan)
+    done_files = done_bytes = 0
+    workers = min(_DOWNLOAD_WORKERS, len(plan))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakeline-download") as pool:
+        futures = {pool.submit(_download_one, repo, ref, item): i for i, item in enumerate(plan)}
         try:
-            item.dest.parent.mkdir(parents=True, exist_ok=True)
-            result.append(repo.download_object(ref, item.stats.path, item.dest))
-        except LakelineError:
+            for future in as_completed(futures):
+                index = futures[future]
+                results[index] = future.result()
+                done_files += 1
+                done_bytes += plan[index].stats.size_bytes
+                if progress:
+                    progress(TransferProgress(done_files, len(plan), done_bytes, total_bytes))
+        except BaseException:
+            for pending in futures:
+                pending.cancel()
             raise
-        except OSError as exc:
-            raise InvalidPathError(
-                f"cannot write {str(item.dest)!r}: {exc.strerror or exc} (is a file in the way of a folder?)"
-            ) from None
-        done_bytes += item.stats.size_bytes
-        if progress:
-            progress(TransferProgress(len(result), len(plan), done_bytes, total_bytes))
-    return result
+    return [r for r in results if r is not None]
+
+
+def _download_one(repo: Repository, ref: str, item: Download) -> ObjectStats:
+    try:
+        return repo.download_object(ref, item.stats.path, item.dest)
+    except LakelineError:
+        raise
+    except OSError as exc:
+        raise InvalidPathError(f"cannot write {str(item.dest)!r}: {exc.strerror or exc}") from None
+
+
+def _mkdir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidPathError(
+            f"cannot create folder {str(folder)!r}: {exc.strerror or exc} (is a file in the way?)"
+        ) from None
 
 
 def _walk_folder(root: Path, prefix: str) -> list[LocalFile]:
