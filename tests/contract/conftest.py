@@ -40,8 +40,30 @@ def _local_store(request: pytest.FixtureRequest, tmp: Path) -> Iterator[Store]:
         store.close()
 
 
+def _lakefs_store(request: pytest.FixtureRequest, tmp: Path) -> AbstractContextManager[Store]:
+    # lakeFS backend against the in-process lakeFS-API test server (tests/lakefs_server).
+    from tests.lakefs_server.fixtures import in_process_store
+
+    return in_process_store(request, tmp)
+
+
+def _real_lakefs_store(request: pytest.FixtureRequest, tmp: Path) -> AbstractContextManager[Store]:
+    from tests.lakefs_server.fixtures import real_store
+
+    return real_store(request, tmp)
+
+
+def _real_lakefs_configured() -> bool:
+    import os
+
+    names = ("LAKEFS_TEST_ENDPOINT", "LAKEFS_TEST_ACCESS_KEY_ID", "LAKEFS_TEST_SECRET_ACCESS_KEY")
+    return all(os.environ.get(name) for name in names)
+
+
 BACKENDS: list[Backend] = [
     Backend("local", _local_store),
+    Backend("lakefs", _lakefs_store),
+    *([Backend("lakefs-real", _real_lakefs_store)] if _real_lakefs_configured() else []),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import bad_request, unsupported
+from ..errors import ApiError, bad_request, unsupported
 from ..pagination import after_filter, amount_of, page
 from ..routing import Route
 from ..state import ServerState
@@ -39,6 +39,8 @@ def create_repository(state: ServerState, req: Request) -> Response:
             "string doesn't match the regular expression"
         )
     for info in state.store.list_repositories():
+        if info.name == name:
+            raise ApiError(409, "repository already exists: not unique")
         if info.storage_namespace.rstrip("/") == namespace.rstrip("/"):
             raise bad_request(f"storage namespace already in use by repository '{info.name}': invalid value")
     repo = state.store.create_repository(name, default_branch=default_branch, storage_namespace=namespace)

@@ -26,6 +26,7 @@ from lakeline.errors import (
     NotFoundError,
 )
 from lakeline.names import (
+    BRANCH_NAME,
     check_branch_name,
     check_object_path,
     check_repository_name,
@@ -48,6 +49,7 @@ from lakeline.store.lakefs import transfer
 from lakeline.store.lakefs.client import LakeFSClient
 from lakeline.store.lakefs.errors import translate
 from lakeline.store.lakefs_config import resolve_settings
+from lakeline.store.local.refs import parse_ref
 
 PAGE = 1000  # lakeFS's maximum page size
 DELETE_BATCH = 1000  # lakeFS's maximum paths per delete_objects call
@@ -120,11 +122,25 @@ def _info(model: Any) -> RepositoryInfo:
     )
 
 
-def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    result = dict(metadata or {})
+def _ref(ref: str) -> str:
+    """A ref expression, checked with the embedded store's parser so that malformed refs are
+    InvalidRefError on both backends (and never become a broken URL)."""
+    parse_ref(ref)
+    return ref
+
+
+def _check_metadata(metadata: Mapping[str, str] | None, what: str) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise InvalidInputError(f"{what} metadata must be a mapping of strings to strings")
+    result = dict(metadata)
     for key, value in result.items():
         if not isinstance(key, str) or not key or not isinstance(value, str):
-            raise InvalidInputError(f"object metadata must map non-empty strings to strings, got {key!r}")
+            raise InvalidInputError(
+                f"{what} metadata must map non-empty strings to strings; {key!r}: {value!r} is not "
+                "(convert values with str())"
+            )
     return result
 
 
@@ -146,6 +162,18 @@ class LakeFSRepository:
     def _where(self) -> str:
         return f"lakeFS repository '{self._name}'"
 
+    def _branch(self, name: str) -> str:
+        """A branch argument: a name that breaks the branch rule cannot exist (and must not
+        become a broken URL), so it is not found."""
+        if not isinstance(name, str) or not BRANCH_NAME.match(name):
+            raise NotFoundError(f"branch {name!r} not found in {self._where()}")
+        return name
+
+    def _tag(self, name: str) -> str:
+        if not isinstance(name, str) or not name or "/" in name:
+            raise NotFoundError(f"tag {name!r} not found in {self._where()}")
+        return name
+
     def info(self) -> RepositoryInfo:
         c = self._client
         return _info(c.call(f"read {self._where()}", c.repositories.get_repository, self._name))
@@ -154,7 +182,7 @@ class LakeFSRepository:
     def create_branch(self, name: str, source: str) -> Branch:
         check_branch_name(name)
         c = self._client
-        creation = lakefs_sdk.BranchCreation(name=name, source=source)
+        creation = lakefs_sdk.BranchCreation(name=name, source=_ref(source))
         commit_id = c.call(
             f"create branch '{name}' from '{source}' in {self._where()}",
             c.branches.create_branch,
@@ -166,7 +194,9 @@ class LakeFSRepository:
 
     def get_branch(self, name: str) -> Branch:
         c = self._client
-        ref = c.call(f"read branch '{name}' of {self._where()}", c.branches.get_branch, self._name, name)
+        ref = c.call(
+            f"read branch '{name}' of {self._where()}", c.branches.get_branch, self._name, self._branch(name)
+        )
         return Branch(name=ref.id, commit_id=ref.commit_id)
 
     def list_branches(
@@ -189,7 +219,12 @@ class LakeFSRepository:
 
     def delete_branch(self, name: str) -> None:
         c = self._client
-        c.call(f"delete branch '{name}' of {self._where()}", c.branches.delete_branch, self._name, name)
+        c.call(
+            f"delete branch '{name}' of {self._where()}",
+            c.branches.delete_branch,
+            self._name,
+            self._branch(name),
+        )
 
     def reset_branch(self, name: str, path: str | None = None) -> None:
         c = self._client
@@ -202,7 +237,7 @@ class LakeFSRepository:
         else:
             creation = lakefs_sdk.ResetCreation(type="object", path=check_object_path(path))
             what = f"reset '{path}' on branch '{name}' of {self._where()}"
-        c.call(what, c.branches.reset_branch, self._name, name, creation)
+        c.call(what, c.branches.reset_branch, self._name, self._branch(name), creation)
 
     # --- tags -----------------------------------------------------------------------------
     def create_tag(self, name: str, ref: str) -> Tag:
@@ -212,14 +247,14 @@ class LakeFSRepository:
             f"create tag '{name}' at '{ref}' in {self._where()}",
             c.tags.create_tag,
             self._name,
-            lakefs_sdk.TagCreation(id=name, ref=ref),
+            lakefs_sdk.TagCreation(id=name, ref=_ref(ref)),
             idempotent=False,
         )
         return Tag(name=created.id, commit_id=created.commit_id)
 
     def get_tag(self, name: str) -> Tag:
         c = self._client
-        ref = c.call(f"read tag '{name}' of {self._where()}", c.tags.get_tag, self._name, name)
+        ref = c.call(f"read tag '{name}' of {self._where()}", c.tags.get_tag, self._name, self._tag(name))
         return Tag(name=ref.id, commit_id=ref.commit_id)
 
     def list_tags(self, *, prefix: str = "", after: str = "", amount: int | None = None) -> Iterator[Tag]:
@@ -240,7 +275,7 @@ class LakeFSRepository:
 
     def delete_tag(self, name: str) -> None:
         c = self._client
-        c.call(f"delete tag '{name}' of {self._where()}", c.tags.delete_tag, self._name, name)
+        c.call(f"delete tag '{name}' of {self._where()}", c.tags.delete_tag, self._name, self._tag(name))
 
     # --- objects --------------------------------------------------------------------------
     def put_object(
@@ -253,7 +288,12 @@ class LakeFSRepository:
         content_type: str | None = None,
     ) -> ObjectStats:
         check_object_path(path)
-        meta = _check_metadata(metadata)
+        self._branch(branch)
+        meta = _check_metadata(metadata, f"object {path!r}")
+        if isinstance(data, str):
+            raise InvalidInputError(
+                f"object {path!r}: data must be bytes, a binary stream or a pathlib.Path, not str"
+            )
         with transfer.source_of(data) as source:
             return self._upload(branch, path, source, meta, content_type or DEFAULT_CONTENT_TYPE)
 
@@ -345,6 +385,8 @@ class LakeFSRepository:
 
     def delete_object(self, branch: str, path: str) -> None:
         check_object_path(path)
+        # lakeFS deletes a missing path silently; the protocol says NotFoundError.
+        self.stat_object(self._branch(branch), path)
         c = self._client
         c.call(
             f"delete '{path}' on branch '{branch}' of {self._where()}",
@@ -355,6 +397,7 @@ class LakeFSRepository:
         )
 
     def delete_objects(self, branch: str, paths: Iterable[str]) -> None:
+        self._branch(branch)
         c = self._client
         batch_iter = iter(paths)
         while batch := list(itertools.islice(batch_iter, DELETE_BATCH)):
@@ -374,6 +417,7 @@ class LakeFSRepository:
 
     def _stat(self, ref: str, path: str, *, presign: bool) -> Any:
         check_object_path(path)
+        _ref(ref)
         c = self._client
         return c.call(
             f"stat '{path}' at '{ref}' in {self._where()}",
@@ -385,6 +429,7 @@ class LakeFSRepository:
         )
 
     def _open(self, ref: str, path: str, *, need_stats: bool) -> tuple[ObjectStats | None, BinaryIO]:
+        _ref(ref)
         """A verified reader, and the object's stats when asked for (or when they cost nothing).
 
         Pre-signed: ``stat?presign=true`` gives size, checksum and the URL in one call. Through
@@ -439,6 +484,7 @@ class LakeFSRepository:
         after: str = "",
         amount: int | None = None,
     ) -> Iterator[ObjectStats | CommonPrefix]:
+        _ref(ref)
         c = self._client
 
         def fetch(cursor: str, page: int) -> Any:
@@ -461,6 +507,7 @@ class LakeFSRepository:
 
     # --- commits --------------------------------------------------------------------------
     def diff_uncommitted(self, branch: str, *, prefix: str = "") -> Iterator[Change]:
+        self._branch(branch)
         c = self._client
 
         def fetch(cursor: str, page: int) -> Any:
@@ -487,9 +534,12 @@ class LakeFSRepository:
         metadata: Mapping[str, str] | None = None,
         allow_empty: bool = False,
     ) -> Commit:
+        self._branch(branch)
         c = self._client
+        if not isinstance(message, str):
+            raise InvalidInputError("commit message must be a string")
         creation = lakefs_sdk.CommitCreation(
-            message=message, metadata=dict(metadata or {}), allow_empty=allow_empty
+            message=message, metadata=_check_metadata(metadata, "commit"), allow_empty=allow_empty
         )
         created = c.call(
             f"commit branch '{branch}' of {self._where()}",
@@ -504,6 +554,7 @@ class LakeFSRepository:
     def get_commit(self, ref: str) -> Commit:
         # The log resolves any ref expression (branch, tag, id prefix, ~N, ^N) on every lakeFS
         # version; its first entry is the commit the ref points at.
+        _ref(ref)
         c = self._client
         page = c.call(f"resolve '{ref}' in {self._where()}", c.refs.log_commits, self._name, ref, amount=1)
         if not page.results:
@@ -519,8 +570,11 @@ class LakeFSRepository:
         first_parent: bool = False,
         prefixes: Iterable[str] = (),
     ) -> Iterator[Commit]:
+        _ref(ref)
+        if after:
+            _ref(after)
         c = self._client
-        prefix_list = list(prefixes)
+        prefix_list = [prefixes] if isinstance(prefixes, str) else list(prefixes)
 
         def fetch(cursor: str, page: int) -> Any:
             return c.call(
@@ -547,6 +601,9 @@ class LakeFSRepository:
         after: str = "",
         amount: int | None = None,
     ) -> Iterator[Change]:
+        _ref(left), _ref(right)
+        if diff_type not in ("two_dot", "three_dot"):
+            raise InvalidInputError(f"invalid diff type {diff_type!r}: expected 'two_dot' or 'three_dot'")
         c = self._client
 
         def fetch(cursor: str, page: int) -> Any:
@@ -576,9 +633,17 @@ class LakeFSRepository:
         metadata: Mapping[str, str] | None = None,
         strategy: MergeStrategy | None = None,
     ) -> Commit:
+        _ref(source)
+        self._branch(destination)
         c = self._client
         what = f"merge '{source}' into '{destination}' in {self._where()}"
-        body = lakefs_sdk.Merge(message=message, metadata=dict(metadata or {}), strategy=strategy)
+        if strategy not in (None, "dest-wins", "source-wins"):
+            raise InvalidInputError(
+                f"invalid merge strategy {strategy!r}: expected 'dest-wins' or 'source-wins'"
+            )
+        body = lakefs_sdk.Merge(
+            message=message, metadata=_check_metadata(metadata, "merge"), strategy=strategy
+        )
         try:
             result = c.call(
                 what,
@@ -654,11 +719,19 @@ class LakeFSRepository:
         message: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> Commit:
+        _ref(ref)
+        self._branch(branch)
+        if not isinstance(parent_number, int) or parent_number < 0:
+            raise InvalidInputError(
+                f"invalid parent_number {parent_number!r}: expected 0 or a parent's 1-based number"
+            )
         c = self._client
         what = f"revert '{ref}' on branch '{branch}' of {self._where()}"
         overrides = None
         if message is not None or metadata:
-            overrides = lakefs_sdk.CommitOverrides(message=message, metadata=dict(metadata or {}))
+            overrides = lakefs_sdk.CommitOverrides(
+                message=message, metadata=_check_metadata(metadata, "revert")
+            )
         creation = lakefs_sdk.RevertCreation(ref=ref, parent_number=parent_number, commit_overrides=overrides)
         try:
             c.call(what, c.branches.revert_branch, self._name, branch, creation, idempotent=False)
