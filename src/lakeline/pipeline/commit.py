@@ -92,9 +92,10 @@ def pipeline_commit(
     project = DvcProject.open(root)
     require_git(root)
     repo.get_branch(branch)  # NotFoundError before any work
-    stages = project.lock_stages()
-    params = project.params(stages)
+    locked = project.lock_stages()
+    params = project.params(locked)
     inspection = inspect_pipeline(root)
+    stages = inspection.live(locked)
     state = WorkspaceState.load(state_dir)
     hashes = HashCache(root, state.files)
     tracked = collect(

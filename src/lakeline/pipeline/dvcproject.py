@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,7 +62,11 @@ class PipelineInspection:
     metric_paths: tuple[str, ...]
     plot_paths: tuple[str, ...]
     cache_dir: Path | None  # DVC's local cache for md5 objects (holds the .dir listings)
-    only_uncached: tuple[str, ...] = field(default=())  # stages whose outputs only miss the cache
+    stage_names: frozenset[str] = frozenset()  # stages dvc.yaml defines now (expanded)
+
+    def live(self, stages: Mapping[str, LockedStage]) -> dict[str, LockedStage]:
+        """dvc.lock's stages that dvc.yaml still defines (DVC leaves removed stages in the lock)."""
+        return {name: stage for name, stage in stages.items() if name in self.stage_names}
 
 
 def read_structured(path: Path, what: str, *, root: Path | None = None) -> Any:
@@ -311,15 +315,14 @@ def inspect_pipeline(root: Path, *, with_status: bool = True) -> PipelineInspect
                 cache_dir: Path | None = Path(cache_path) if cache_path else None
             except Exception:  # no local cache configured: .dir listings are recomputed instead
                 cache_dir = None
+            by_address = _stage_names(root, stages)
+            names = frozenset(by_address.values())
             stale: dict[str, tuple[str, ...]] = {}
-            uncached: list[str] = []
             if with_status:
                 for name, entries in repo.status().items():
                     reasons = list(_stale_reasons(entries))
                     if reasons:
-                        stale[_stage_name(name)] = tuple(reasons)
-                    else:
-                        uncached.append(_stage_name(name))
+                        stale[by_address.get(name, name)] = tuple(reasons)
     except DvcException as exc:
         raise PipelineError(f"DVC cannot read the pipeline in {root}: {_dvc_message(exc)}") from None
     return PipelineInspection(
@@ -327,8 +330,35 @@ def inspect_pipeline(root: Path, *, with_status: bool = True) -> PipelineInspect
         metric_paths=tuple(sorted(metric_paths)),
         plot_paths=tuple(sorted(plot_paths)),
         cache_dir=cache_dir,
-        only_uncached=tuple(uncached),
+        stage_names=names,
     )
+
+
+def cache_checked_out_outputs(root: Path) -> tuple[str, ...]:
+    """Store outputs whose only difference from dvc.lock is 'not in cache' into DVC's cache.
+
+    After a checkout the workspace holds exactly the bytes dvc.lock names, but DVC has never
+    seen them and `dvc repro` would rerun every stage; ``dvc commit`` of just those stages
+    (dvc.lock is unchanged, workspace files are not relinked) lets it skip them. Best effort:
+    returns the stages cached, and nothing if DVC cannot do it.
+    """
+    try:
+        from dvc.exceptions import DvcException
+        from dvc.repo import Repo
+    except ImportError:  # pragma: no cover - dvc is a dependency
+        return ()
+    cached: list[str] = []
+    try:
+        with Repo(str(root)) as repo:
+            by_address = _stage_names(root, list(repo.index.stages))
+            for address, entries in repo.status().items():
+                if address not in by_address or list(_stale_reasons(entries)):
+                    continue  # really stale (leave it to `dvc repro`), or not the root pipeline's
+                repo.commit(target=address, force=True, relink=False)
+                cached.append(by_address[address])
+    except DvcException:
+        return tuple(cached)
+    return tuple(cached)
 
 
 def _rel_to(root: Path, fs_path: str) -> str | None:
@@ -354,9 +384,18 @@ def _top_level_files(root: Path, repo: Any, attr: str) -> Iterator[str]:
                 yield _norm(f"{folder}/{name}" if folder not in ("", ".") else name)
 
 
-def _stage_name(address: str) -> str:
-    # Stages of the root dvc.yaml come back as 'dvc.yaml:train' from some DVC calls.
-    return address.split(":", 1)[1] if address.startswith(f"{DVC_YAML}:") else address
+def _stage_names(root: Path, stages: list[Any]) -> dict[str, str]:
+    """DVC's address of each stage of the root dvc.yaml -> its name as dvc.lock writes it.
+
+    Addresses are relative to the process's cwd (``../proj/dvc.yaml:train``), names are not.
+    """
+    root_file = (root / DVC_YAML).resolve()
+    names: dict[str, str] = {}
+    for stage in stages:
+        dvcfile = getattr(getattr(stage, "dvcfile", None), "path", None)
+        if dvcfile is not None and Path(dvcfile).resolve() == root_file and stage.name:
+            names[stage.addressing] = stage.name
+    return names
 
 
 def _stale_reasons(entries: Any) -> Iterator[str]:

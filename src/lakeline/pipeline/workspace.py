@@ -16,7 +16,13 @@ from pathlib import Path
 
 from lakeline.errors import ConflictError, InvalidInputError, InvalidPathError, NotFoundError, PipelineError
 from lakeline.names import RESERVED_PREFIX, check_object_path
-from lakeline.pipeline.dvcproject import DvcProject, inspect_pipeline
+from lakeline.pipeline.dvcproject import (
+    DVC_DIR,
+    DVC_LOCK,
+    DvcProject,
+    cache_checked_out_outputs,
+    inspect_pipeline,
+)
 from lakeline.pipeline.gitrepo import modified_tracked_files, tracked_files
 from lakeline.pipeline.lineage import MD5_METADATA_KEY
 from lakeline.pipeline.state import FileRecord, HashCache, WorkspaceState
@@ -35,6 +41,7 @@ class CheckoutResult:
     written: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     unchanged: int = 0
+    dvc_cached: tuple[str, ...] = ()  # stages whose outputs were handed to DVC's cache
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,9 @@ def checkout(
         if dest.is_file():
             files[path] = hashes.record(path)
     WorkspaceState(branch=branch, ref=ref, commit_id=commit.id, files=files).save(state_dir)
+    dvc_cached: tuple[str, ...] = ()
+    if writes and DvcProject.present(root) and (root / DVC_DIR).is_dir() and (root / DVC_LOCK).is_file():
+        dvc_cached = cache_checked_out_outputs(root)
     return CheckoutResult(
         ref=ref,
         commit_id=commit.id,
@@ -191,6 +201,7 @@ def checkout(
         written=tuple(writes),
         removed=tuple(removals),
         unchanged=len(kept),
+        dvc_cached=dvc_cached,
     )
 
 
@@ -209,7 +220,7 @@ def status(repo: Repository, root: Path, state_dir: Path, branch: str) -> Worksp
         if project.has_lock():
             tracked = collect(
                 project,
-                project.lock_stages(),
+                inspection.live(project.lock_stages()),
                 git_tracked=tracked_files(root),
                 cache_dir=inspection.cache_dir,
                 trust_lock=False,
