@@ -323,3 +323,17 @@ def test_rm_of_missing_objects_or_non_branches_is_one_error_line(cli: Runner, pr
     assert "invalid branch name" in cli("fs", "rm", "main~0/a.txt").error_line()
     assert cli("fs", "rm", "v1/a.txt").error_line()
     assert project.repo.get_object("main", "a.txt") == b"a"
+
+
+def test_upload_of_many_files_draws_a_progress_bar_on_stderr_only_for_a_terminal(
+    cli: Runner, project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(60):
+        _write(tmp_path / "many" / f"f{i:02d}.txt", str(i))
+    quiet = cli("fs", "upload", str(tmp_path / "many"), "main/quiet", "--json")
+    assert quiet.stderr == ""  # not a terminal: no bar
+    assert len(quiet.json()["objects"]) == 60
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich treats stderr as a terminal
+    shown = cli("fs", "upload", str(tmp_path / "many"), "main/shown")
+    assert "uploading" in shown.stderr and "60/60" in shown.stderr
+    assert shown.stdout.startswith("uploaded 60 object(s)")
