@@ -203,6 +203,7 @@ def stat_object(state: ServerState, req: Request) -> Response:
 
 
 def list_objects(state: ServerState, req: Request) -> Response:
+    req.q_bool("user_metadata"), req.q_bool("presign")  # invalid booleans are 400 even when empty
     repo = state.repo(req.params["repository"])
     ref = req.params["ref"]
     amount = amount_of(req.q("amount"), state.page_limit)
