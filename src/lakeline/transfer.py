@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -173,6 +172,8 @@ def download(
     On the first failure the remaining downloads are cancelled; files already written are
     complete (never partial), since the store writes each to a temp file and renames it.
     """
+    from concurrent.futures import ThreadPoolExecutor, as_completed  # pulls in logging: not at start-up
+
     if not plan:
         return []
     for folder in sorted({item.dest.parent for item in plan}):
