@@ -53,6 +53,15 @@ if typing.TYPE_CHECKING:  # pipeline types; lakeline.pipeline itself is imported
     from lakeline.pipeline.experiments import Experiment
     from lakeline.pipeline.workspace import CheckoutResult, WorkspaceStatus
 
+if typing.TYPE_CHECKING:  # catalog types; duckdb and the catalog modules are imported lazily
+    from contextlib import AbstractContextManager
+
+    import duckdb
+
+    from lakeline.catalog.lineage import ImpactReport, LineageGraph
+    from lakeline.catalog.sql import QueryResult
+    from lakeline.catalog.sync import SyncResult
+
 
 class Project:
     def __init__(self, root: Path, config: ProjectConfig) -> None:
@@ -424,6 +433,77 @@ class Project:
         from lakeline.registry import queries
 
         return queries.exp_compare(self._registry(), env=env)
+
+    # --- catalog ----------------------------------------------------------------------------------
+    @property
+    def catalog_path(self) -> Path:
+        """The catalog file, ``.lakeline/catalog.duckdb`` (derived; `rebuild_catalog` recreates it)."""
+        from lakeline.catalog.connection import catalog_file
+
+        return catalog_file(self.state_dir)
+
+    def sync_catalog(self, quiet: bool = False) -> SyncResult:
+        """Index what is new in the store. ``quiet`` (after lakeline's own writes) waits only
+        briefly for a busy catalog and never fails: a skipped sync is caught up by the next."""
+        from lakeline.catalog import connection, sync
+        from lakeline.errors import LakelineError
+
+        wait = connection.AUTO_SYNC_SECONDS if quiet else connection.WAIT_SECONDS
+        if not quiet:
+            return sync.sync(self.repo, self.catalog_path, backend=self.config.backend, timeout=wait)
+        try:
+            return sync.sync(self.repo, self.catalog_path, backend=self.config.backend, timeout=wait)
+        except LakelineError as exc:
+            return sync.SyncResult(skipped=True, reason=str(exc))
+
+    def rebuild_catalog(self) -> SyncResult:
+        """Build the catalog again from nothing (the old file is replaced only when done)."""
+        from lakeline.catalog import connection, sync
+
+        return sync.rebuild(
+            self.repo, self.catalog_path, backend=self.config.backend, timeout=connection.WAIT_SECONDS
+        )
+
+    def catalog(self, *, sync: bool = True) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the catalog (no file access), synced first unless ``sync``
+        is False: ``with project.catalog() as conn: conn.execute(...)``. Keep it short-lived:
+        while it is open, syncs in this process are skipped."""
+        from lakeline.catalog import connection
+
+        if sync:
+            self.sync_catalog(quiet=True)
+        return connection.open_reader(self.catalog_path, timeout=connection.WAIT_SECONDS)
+
+    def sql(self, query: str, *, sync: bool = True, parquet: Path | str | None = None) -> QueryResult:
+        """Run read-only SQL on the catalog; with ``parquet``, also write the rows to that file."""
+        from lakeline.catalog import sql as catalog_sql
+
+        with self.catalog(sync=sync) as conn:
+            result = catalog_sql.run_query(conn, query)
+        if parquet is not None:
+            catalog_sql.write_parquet(result, Path(parquet), state_dir=self.state_dir)
+        return result
+
+    def lineage(self, target: str) -> LineageGraph:
+        """Upstream closure of ``PATH@REF``, ``PATH`` (current branch) or ``MODEL@VERSION|ALIAS``."""
+        from lakeline.catalog import lineage
+
+        with self.catalog() as conn:
+            resolved = lineage.resolve_target(
+                conn, self.repo, target, default_ref=self.current_branch, allow_model=True
+            )
+            return lineage.upstream(conn, self.repo, resolved)
+
+    def impact(self, target: str) -> ImpactReport:
+        """Downstream closure of the object ``PATH@REF``: every output, commit and model version
+        built from its content, transitively (answers data-deletion requests)."""
+        from lakeline.catalog import lineage
+
+        with self.catalog() as conn:
+            resolved = lineage.resolve_target(
+                conn, self.repo, target, default_ref=self.current_branch, allow_model=False
+            )
+            return lineage.downstream(conn, self.repo, resolved)
 
     # --- store operations -----------------------------------------------------------------------
     # Thin routes onto the repository. ``REF/PATH`` arguments are parsed by lakeline.refpath and

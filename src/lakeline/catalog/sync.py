@@ -1,0 +1,847 @@
+"""Sync: index the store's commits, objects, provenance and registry events into the catalog.
+
+Incremental and idempotent: each run walks back from every branch and tag head only until it
+meets commits already indexed, then indexes the new ones parents-first in one transaction, so
+a commit is only ever indexed together with all its ancestors and a killed sync leaves the
+previous state. Only the store protocol is used (log, list_branches, list_tags, list_objects,
+get_object, diff, stat_object), so the lakeFS backend works the same as the embedded store.
+Derived tables (models, model_versions, aliases, deployments) are rebuilt at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lakeline.catalog import schema
+from lakeline.catalog.connection import catalog_lock, replace_catalog, writer_connection
+from lakeline.config import write_atomic
+from lakeline.errors import CatalogError, LakelineError, NotFoundError
+from lakeline.names import PROVENANCE_PATH, RESERVED_PREFIX, Version, parse_version_tag
+from lakeline.store.base import Commit, CommonPrefix, ObjectStats, Repository
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+# docs/formats.md: one object per event under this prefix on the registry branch.
+EVENTS_PREFIX = f"{RESERVED_PREFIX}events/"
+PROVENANCE_SCHEMA = "lakeline.provenance/1"
+EVENT_SCHEMA = "lakeline.event/1"
+_FLUSH_ROWS = 200_000
+# Trees bigger than this are derived from their parent's tree plus a diff, not listed whole.
+INCREMENTAL_TREE_MIN = 5_000
+# ... unless the diff is so large that listing is cheaper than stat-ing every change.
+INCREMENTAL_TREE_MAX_CHANGES = 2_000
+_TREE_CACHE_ENTRIES = 2_000_000
+
+_Entry = tuple[str, int, int | None, str]  # checksum, size, mtime, content type
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one sync did. ``skipped`` is set when an automatic sync found the catalog busy."""
+
+    commits: int = 0
+    events: int = 0
+    trees: int = 0
+    branches: int = 0
+    tags: int = 0
+    pruned: int = 0
+    total_commits: int = 0
+    seconds: float = 0.0
+    rebuilt: bool = False
+    skipped: bool = False
+    reason: str = ""
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+def sync(
+    repo: Repository, db: Path, *, backend: str, timeout: float, tuning: SyncTuning | None = None
+) -> SyncResult:
+    """Bring the catalog at ``db`` up to date with ``repo`` (creating it if needed).
+
+    When no branch or tag moved since the last sync (the stamp file says so, and the catalog
+    file is the one the stamp was written for) nothing is opened at all.
+    """
+    started = time.perf_counter()
+    with catalog_lock(db, exclusive=True, timeout=timeout):
+        refs = _Refs.read(repo)
+        stamp = refs.stamp(repo.name, backend)
+        total = _stamp_matches(db, stamp)
+        if total is not None:
+            return SyncResult(
+                branches=len(refs.branches),
+                tags=len(refs.tags),
+                total_commits=total,
+                seconds=time.perf_counter() - started,
+            )
+        _stamp_file(db).unlink(missing_ok=True)
+        with _duckdb_errors(db), writer_connection(db) as conn:
+            fresh = ensure_schema(conn, repo.name, backend)
+            result = _Indexer(conn, repo, refs, tuning or SyncTuning()).run()
+        _write_stamp(db, stamp, result.total_commits)
+    return _finish(result, started, rebuilt=fresh)
+
+
+def rebuild(
+    repo: Repository, db: Path, *, backend: str, timeout: float, tuning: SyncTuning | None = None
+) -> SyncResult:
+    """Build a new catalog from nothing and swap it in; the old one stays until the swap."""
+    started = time.perf_counter()
+    build = db.with_name(db.name + ".rebuild")
+    with catalog_lock(db, exclusive=True, timeout=timeout):
+        _stamp_file(db).unlink(missing_ok=True)
+        for leftover in (build, build.with_name(build.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        refs = _Refs.read(repo)
+        try:
+            with _duckdb_errors(db), writer_connection(build) as conn:
+                ensure_schema(conn, repo.name, backend)
+                result = _Indexer(conn, repo, refs, tuning or SyncTuning()).run()
+        except BaseException:
+            build.unlink(missing_ok=True)
+            raise
+        replace_catalog(db, build)
+        _write_stamp(db, refs.stamp(repo.name, backend), result.total_commits)
+    return _finish(result, started, rebuilt=True)
+
+
+@contextlib.contextmanager
+def _duckdb_errors(db: Path) -> Iterator[None]:
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        first = " ".join(str(exc).split())[:300]
+        raise CatalogError(
+            f"syncing the catalog {db} failed ({first}); run 'lakeline catalog rebuild'"
+        ) from None
+
+
+@dataclass(frozen=True)
+class _Refs:
+    branches: tuple[tuple[str, str], ...]
+    tags: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def read(cls, repo: Repository) -> _Refs:
+        branches = tuple(sorted((b.name, b.commit_id) for b in repo.list_branches()))
+        tags = tuple(sorted((t.name, t.commit_id) for t in repo.list_tags()))
+        return cls(branches, tags)
+
+    @property
+    def heads(self) -> set[str]:
+        return {c for _, c in self.branches} | {c for _, c in self.tags}
+
+    def stamp(self, repository: str, backend: str) -> str:
+        text = json.dumps([schema.SCHEMA_VERSION, repository, backend, self.branches, self.tags])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _stamp_file(db: Path) -> Path:
+    return db.with_name(db.name + ".synced")
+
+
+def _file_identity(db: Path) -> list[int] | None:
+    try:
+        st = db.stat()
+    except FileNotFoundError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def _stamp_matches(db: Path, stamp: str) -> int | None:
+    """The number of indexed commits if the catalog is in step with ``stamp``, else None."""
+    try:
+        saved = json.loads(_stamp_file(db).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    identity = _file_identity(db)
+    if not isinstance(saved, dict) or identity is None:
+        return None
+    if saved.get("refs") != stamp or saved.get("db") != identity or not isinstance(saved.get("commits"), int):
+        return None
+    return int(saved["commits"])
+
+
+def _write_stamp(db: Path, stamp: str, commits: int) -> None:
+    write_atomic(_stamp_file(db), json.dumps({"refs": stamp, "db": _file_identity(db), "commits": commits}))
+
+
+def _finish(result: SyncResult, started: float, *, rebuilt: bool) -> SyncResult:
+    from dataclasses import replace
+
+    return replace(result, seconds=time.perf_counter() - started, rebuilt=rebuilt)
+
+
+@dataclass(frozen=True)
+class SyncTuning:
+    """Knobs the tests and benchmarks turn; the defaults suit real repositories."""
+
+    incremental_tree_min: int = INCREMENTAL_TREE_MIN
+    incremental_tree_max_changes: int = INCREMENTAL_TREE_MAX_CHANGES
+
+
+# --- schema --------------------------------------------------------------------------------------
+def ensure_schema(conn: duckdb.DuckDBPyConnection, repository: str, backend: str) -> bool:
+    """Create the schema if missing or stale (other version or repository); True if created."""
+    info = _read_info(conn)
+    if info.get("schema_version") == str(schema.SCHEMA_VERSION) and info.get("repository") == repository:
+        return False
+    conn.execute("BEGIN TRANSACTION")
+    for (name,) in conn.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'"
+    ).fetchall():
+        conn.execute(f'DROP VIEW IF EXISTS "{name}"')
+    for (name,) in conn.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND schema_name = 'main'"
+    ).fetchall():
+        conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+    for statement in schema.create_statements():
+        conn.execute(statement)
+    now = datetime.now(UTC).isoformat()
+    conn.executemany(
+        "INSERT INTO catalog_info VALUES (?, ?)",
+        [
+            ("schema_version", str(schema.SCHEMA_VERSION)),
+            ("repository", repository),
+            ("backend", backend),
+            ("created", now),
+        ],
+    )
+    conn.execute("COMMIT")
+    return True
+
+
+def _read_info(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    import duckdb
+
+    try:
+        return dict(conn.execute("SELECT key, value FROM catalog_info").fetchall())
+    except duckdb.CatalogException:
+        return {}
+
+
+# --- the indexer ---------------------------------------------------------------------------------
+@dataclass
+class _Rows:
+    """Rows waiting to be inserted, per table, in the table's column order."""
+
+    tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        self.tables.setdefault(table, []).append(row)
+
+    def count(self) -> int:
+        return sum(len(rows) for rows in self.tables.values())
+
+
+class _Indexer:
+    def __init__(
+        self, conn: duckdb.DuckDBPyConnection, repo: Repository, refs: _Refs, tuning: SyncTuning
+    ) -> None:
+        self.conn = conn
+        self.repo = repo
+        self.refs = refs
+        self.tuning = tuning
+        self.rows = _Rows()
+        self.warnings: list[str] = []
+        self.trees: OrderedDict[str, dict[str, _Entry]] = OrderedDict()
+        self.tree_sizes = 0
+        self.provenance_cache: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
+        self.commit_trees: dict[str, str] = {}  # commit id -> tree id, for this run's commits
+        self.known_trees: set[str] = set()
+        self.event_paths: set[str] = set()
+        self.event_ids: set[str] = set()
+
+    def run(self) -> SyncResult:
+        conn = self.conn
+        branches, tags = self.refs.branches, self.refs.tags
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            old_heads = _column(conn, "SELECT commit_id FROM branches UNION SELECT commit_id FROM tags")
+            known = _column(conn, "SELECT id FROM commits")
+            heads = self.refs.heads
+            new, frontier = self._walk(heads, known)
+            ordered = _parents_first(new)
+            seq = int(_scalar(conn, "SELECT coalesce(max(seq), 0) FROM commits"))
+            self.known_trees = _column(conn, "SELECT DISTINCT tree_id FROM commits")
+            self.event_paths = _column(conn, "SELECT path FROM events")
+            self.event_ids = _column(conn, "SELECT id FROM events")
+            trees_before = len(self.known_trees)
+            events_before = len(self.event_ids)
+            for commit in ordered:
+                seq += 1
+                self._index_commit(commit, seq)
+                if self.rows.count() >= _FLUSH_ROWS:
+                    self._flush()
+            self._flush()
+            self._replace_refs(branches, tags)
+            # A head that vanished (deleted branch or tag) may leave commits nothing reaches.
+            gone = old_heads - heads - frontier - set(new)
+            pruned = self._prune() if gone else 0
+            derive_tables(conn)
+            conn.execute(
+                "INSERT OR REPLACE INTO catalog_info VALUES ('last_sync', ?)", [datetime.now(UTC).isoformat()]
+            )
+            total = int(_scalar(conn, "SELECT count(*) FROM commits"))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return SyncResult(
+            commits=len(ordered),
+            events=len(self.event_ids) - events_before,
+            trees=len(self.known_trees) - trees_before,
+            branches=len(branches),
+            tags=len(tags),
+            pruned=pruned,
+            total_commits=total,
+            warnings=tuple(self.warnings),
+        )
+
+    # --- finding new commits ---------------------------------------------------------------------
+    def _walk(self, heads: Iterable[str], known: set[str]) -> tuple[dict[str, Commit], set[str]]:
+        """Commits reachable from ``heads`` but not ``known``, and the known commits met on the way.
+
+        The log lists children before parents (newest generation first), so a commit still
+        ``pending`` when the log passes it is exactly one not reachable through known commits.
+        """
+        new: dict[str, Commit] = {}
+        frontier: set[str] = set()
+        for head in sorted(heads):
+            if head in known or head in new:
+                continue
+            pending = {head}
+            for commit in self.repo.log(head):
+                if commit.id not in pending:
+                    continue
+                pending.discard(commit.id)
+                new[commit.id] = commit
+                pending |= self._unseen_parents(commit, known, new, frontier)
+                if not pending:
+                    break
+            # A backend whose log order differs: fetch what is still missing one by one.
+            while pending:
+                commit = self.repo.get_commit(pending.pop())
+                new[commit.id] = commit
+                pending |= self._unseen_parents(commit, known, new, frontier)
+        return new, frontier
+
+    @staticmethod
+    def _unseen_parents(
+        commit: Commit, known: set[str], new: Mapping[str, Commit], frontier: set[str]
+    ) -> set[str]:
+        unseen = set()
+        for parent in commit.parents:
+            if parent in known:
+                frontier.add(parent)
+            elif parent not in new:
+                unseen.add(parent)
+        return unseen
+
+    # --- one commit ------------------------------------------------------------------------------
+    def _index_commit(self, commit: Commit, seq: int) -> None:
+        tree_id = commit.meta_range_id or f"commit:{commit.id}"
+        tree = self._tree(commit, tree_id)
+        prov_path = commit.metadata.get("lakeline.provenance") or PROVENANCE_PATH
+        prov_entry = tree.get(prov_path) if tree is not None else self._stored_entry(tree_id, prov_path)
+        record = self._provenance(commit, prov_path, prov_entry[0]) if prov_entry else None
+        if tree is not None:
+            self._events(commit, tree)
+
+        meta = dict(commit.metadata)
+        git = record.get("git") if record and isinstance(record.get("git"), dict) else {}
+        git_commit = (git or {}).get("commit") or meta.get("lakeline.git_commit") or None
+        dirty_raw = (git or {}).get("dirty", meta.get("lakeline.git_dirty"))
+        git_dirty = dirty_raw if isinstance(dirty_raw, bool) else _bool_or_none(dirty_raw)
+        author = (record or {}).get("user") or meta.get("lakeline.user") or commit.committer
+        self.rows.add(
+            "commits",
+            (
+                commit.id,
+                seq,
+                list(commit.parents),
+                str(author),
+                commit.committer,
+                _epoch(commit.creation_date),
+                commit.message,
+                meta,
+                meta.get("lakeline.kind"),
+                commit.generation,
+                commit.meta_range_id,
+                tree_id,
+                str(git_commit) if git_commit else None,
+                git_dirty,
+                prov_entry[0] if prov_entry and record is not None else None,
+            ),
+        )
+        if record is not None:
+            self._provenance_rows(commit.id, seq, record)
+
+    def _tree(self, commit: Commit, tree_id: str) -> dict[str, _Entry] | None:
+        """The commit's objects when its tree is new to the catalog (None: already indexed)."""
+        self.commit_trees[commit.id] = tree_id
+        if tree_id in self.known_trees:
+            return None
+        parent_tree = None
+        if commit.parents:
+            parent_id = self.commit_trees.get(commit.parents[0])
+            parent_tree = self.trees.get(parent_id) if parent_id is not None else None
+        tree = None
+        if parent_tree is not None and len(parent_tree) >= self.tuning.incremental_tree_min:
+            tree = self._tree_from_diff(commit, parent_tree)
+        if tree is None:
+            tree = self._list_tree(commit.id)
+        self.known_trees.add(tree_id)
+        self._remember_tree(tree_id, tree)
+        for path, (checksum, size, mtime, ctype) in tree.items():
+            self.rows.add("tree_entries", (tree_id, path, checksum, size, _epoch(mtime), ctype))
+        return tree
+
+    def _list_tree(self, commit_id: str) -> dict[str, _Entry]:
+        tree: dict[str, _Entry] = {}
+        for item in self.repo.list_objects(commit_id):
+            if isinstance(item, CommonPrefix):
+                continue
+            tree[item.path] = _entry(item)
+        return tree
+
+    def _tree_from_diff(self, commit: Commit, parent_tree: dict[str, _Entry]) -> dict[str, _Entry] | None:
+        changes = []
+        for change in self.repo.diff(commit.parents[0], commit.id, diff_type="two_dot"):
+            changes.append(change)
+            if len(changes) > self.tuning.incremental_tree_max_changes:
+                return None
+        tree = dict(parent_tree)
+        for change in changes:
+            if change.type == "removed":
+                tree.pop(change.path, None)
+            else:
+                tree[change.path] = _entry(self.repo.stat_object(commit.id, change.path))
+        return tree
+
+    def _remember_tree(self, tree_id: str, tree: dict[str, _Entry]) -> None:
+        self.trees[tree_id] = tree
+        self.tree_sizes += len(tree)
+        while self.tree_sizes > _TREE_CACHE_ENTRIES and len(self.trees) > 1:
+            _, dropped = self.trees.popitem(last=False)
+            self.tree_sizes -= len(dropped)
+
+    def _stored_entry(self, tree_id: str, path: str) -> _Entry | None:
+        cached = self.trees.get(tree_id)
+        if cached is not None:
+            return cached.get(path)
+        self._flush()  # the tree may have been added earlier in this run
+        row = self.conn.execute(
+            "SELECT checksum, size_bytes, epoch(mtime)::BIGINT, content_type FROM tree_entries "
+            "WHERE tree_id = ? AND path = ?",
+            [tree_id, path],
+        ).fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    # --- provenance ------------------------------------------------------------------------------
+    def _provenance(self, commit: Commit, path: str, checksum: str) -> dict[str, Any] | None:
+        if checksum in self.provenance_cache:
+            self.provenance_cache.move_to_end(checksum)
+            return self.provenance_cache[checksum]
+        record: dict[str, Any] | None = None
+        try:
+            data = self.repo.get_object(commit.id, path)
+            parsed = json.loads(data.decode("utf-8"))
+            if isinstance(parsed, dict) and parsed.get("schema") == PROVENANCE_SCHEMA:
+                record = parsed
+            else:
+                self.warnings.append(f"commit {commit.id[:12]}: {path} is not a {PROVENANCE_SCHEMA} record")
+        except (ValueError, UnicodeDecodeError):
+            self.warnings.append(f"commit {commit.id[:12]}: {path} is not valid JSON; indexed without it")
+        except NotFoundError:
+            record = None
+        self.provenance_cache[checksum] = record
+        if len(self.provenance_cache) > 256:
+            self.provenance_cache.popitem(last=False)
+        return record
+
+    def _provenance_rows(self, commit_id: str, seq: int, record: Mapping[str, Any]) -> None:
+        add = self.rows.add
+        for key, value in _flatten(_mapping(record.get("params"))):
+            add("params", (commit_id, key, _json(value), _number(value)))
+        for key, value in _flatten(_mapping(record.get("metrics"))):
+            add("metrics", (commit_id, key, _number(value), _json(value)))
+        for name, stage in sorted(_mapping(record.get("stages")).items()):
+            stage = _mapping(stage)
+            add("stages", (commit_id, str(name), _str(stage.get("cmd")), _json(stage.get("params") or {})))
+        lineage = record.get("lineage")
+        for edge in lineage if isinstance(lineage, list) else []:
+            if not isinstance(edge, dict):
+                continue
+            add(
+                "lineage_edges",
+                (
+                    commit_id,
+                    seq,
+                    _str(edge.get("stage")),
+                    _str(edge.get("src_path")),
+                    _str(edge.get("src_hash")),
+                    _str(edge.get("src_kind")),
+                    _str(edge.get("dst_path")),
+                    _str(edge.get("dst_hash")),
+                ),
+            )
+        for name, art in sorted(_mapping(record.get("artifacts")).items()):
+            art = _mapping(art)
+            labels = art.get("labels")
+            add(
+                "artifacts",
+                (
+                    commit_id,
+                    str(name),
+                    _str(art.get("path")),
+                    _str(art.get("type")),
+                    _str(art.get("desc")),
+                    [str(x) for x in labels] if isinstance(labels, list) else None,
+                    _json(art.get("meta")) if art.get("meta") is not None else None,
+                    _str(art.get("hash")),
+                    _json(art.get("signature")) if art.get("signature") is not None else None,
+                ),
+            )
+
+    # --- events ----------------------------------------------------------------------------------
+    def _events(self, commit: Commit, tree: Mapping[str, _Entry]) -> None:
+        for path in tree:
+            if not path.startswith(EVENTS_PREFIX) or path in self.event_paths:
+                continue
+            self.event_paths.add(path)
+            try:
+                raw = json.loads(self.repo.get_object(commit.id, path).decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                self.warnings.append(f"event object {path} is not valid JSON; skipped")
+                continue
+            row = _event_row(raw, commit.id, path)
+            if row is None:
+                self.warnings.append(f"event object {path} is not a {EVENT_SCHEMA} record; skipped")
+                continue
+            if row[0] in self.event_ids:
+                continue
+            self.event_ids.add(row[0])
+            self.rows.add("events", row)
+
+    # --- writing ---------------------------------------------------------------------------------
+    def _flush(self) -> None:
+        for table, rows in self.rows.tables.items():
+            if rows:
+                insert_rows(self.conn, table, rows)
+        self.rows = _Rows()
+
+    def _replace_refs(self, branches: Iterable[tuple[str, str]], tags: Iterable[tuple[str, str]]) -> None:
+        self.conn.execute("DELETE FROM branches")
+        self.conn.execute("DELETE FROM tags")
+        if branches:
+            insert_rows(self.conn, "branches", list(branches))
+        tag_rows = []
+        for name, commit_id in tags:
+            parsed = parse_version_tag(name)
+            model, version = (parsed[0], str(parsed[1])) if parsed else (None, None)
+            tag_rows.append((name, commit_id, model, version))
+        if tag_rows:
+            insert_rows(self.conn, "tags", tag_rows)
+
+    def _prune(self) -> int:
+        """Forget commits no branch or tag reaches any more (and rows that hang off them)."""
+        conn = self.conn
+        conn.execute(
+            """
+            CREATE TEMP TABLE _reachable AS
+            WITH RECURSIVE reach(id) AS (
+                SELECT commit_id FROM branches UNION SELECT commit_id FROM tags
+                UNION
+                SELECT unnest(c.parents) FROM commits c JOIN reach ON c.id = reach.id
+            )
+            SELECT id FROM reach
+            """
+        )
+        gone = int(_scalar(conn, "SELECT count(*) FROM commits WHERE id NOT IN (SELECT id FROM _reachable)"))
+        if gone:
+            for table in schema.PER_COMMIT_TABLES:
+                conn.execute(f"DELETE FROM {table} WHERE commit_id NOT IN (SELECT id FROM _reachable)")
+            conn.execute("DELETE FROM events WHERE commit_id NOT IN (SELECT id FROM _reachable)")
+            conn.execute("DELETE FROM commits WHERE id NOT IN (SELECT id FROM _reachable)")
+            conn.execute("DELETE FROM tree_entries WHERE tree_id NOT IN (SELECT tree_id FROM commits)")
+        conn.execute("DROP TABLE _reachable")
+        return gone
+
+
+def _parents_first(commits: Mapping[str, Commit]) -> list[Commit]:
+    """Topological order over ``commits`` (parents before children), oldest generation first."""
+    order: list[Commit] = []
+    done: set[str] = set()
+    for start in sorted(commits.values(), key=lambda c: (c.generation, c.creation_date, c.id)):
+        stack: list[tuple[Commit, Iterator[str]]] = [(start, iter(start.parents))]
+        if start.id in done:
+            continue
+        while stack:
+            commit, parents = stack[-1]
+            nxt = next((p for p in parents if p in commits and p not in done), None)
+            if nxt is not None:
+                stack.append((commits[nxt], iter(commits[nxt].parents)))
+                continue
+            stack.pop()
+            if commit.id not in done:
+                done.add(commit.id)
+                order.append(commit)
+    return order
+
+
+def _column(conn: duckdb.DuckDBPyConnection, sql: str) -> set[Any]:
+    return {row[0] for row in conn.execute(sql).fetchall()}
+
+
+def _scalar(conn: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = conn.execute(sql).fetchone()
+    return None if row is None else row[0]
+
+
+# --- rows ----------------------------------------------------------------------------------------
+def _entry(stats: ObjectStats) -> _Entry:
+    return (stats.checksum, stats.size_bytes, stats.mtime, stats.content_type)
+
+
+def _event_row(raw: Any, commit_id: str, path: str) -> tuple[Any, ...] | None:
+    if not isinstance(raw, dict) or raw.get("schema") != EVENT_SCHEMA or not raw.get("id"):
+        return None
+    version = raw.get("version")
+    if isinstance(version, str):
+        with contextlib.suppress(LakelineError):
+            version = str(Version.parse(version))
+    details = raw.get("details")
+    return (
+        str(raw["id"]),
+        _str(raw.get("type")),
+        _iso_time(raw.get("time")),
+        _str(raw.get("user")),
+        _str(raw.get("model")),
+        version if isinstance(version, str) else None,
+        _str(raw.get("reason")),
+        _json(details if isinstance(details, dict) else {}),
+        commit_id,
+        path,
+    )
+
+
+def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key in sorted(mapping, key=str):
+        value = mapping[key]
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            yield from _flatten(value, name + ".")
+        else:
+            yield name, value
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _epoch(seconds: int | float | None) -> datetime | None:
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _iso_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- inserting -----------------------------------------------------------------------------------
+_ARROW_TYPES = {
+    "VARCHAR": "string",
+    "JSON": "string",
+    "BIGINT": "int64",
+    "INTEGER": "int32",
+    "DOUBLE": "float64",
+    "BOOLEAN": "bool",
+}
+
+
+def _arrow_type(sql_type: str) -> pa.DataType:
+    import pyarrow as pa
+
+    base = sql_type.replace(" PRIMARY KEY", "")
+    if base == "TIMESTAMPTZ":
+        return pa.timestamp("us", tz="UTC")
+    if base.endswith("[]"):
+        return pa.list_(_arrow_type(base[:-2]))
+    if base.startswith("MAP("):
+        key, value = (part.strip() for part in base[4:-1].split(","))
+        return pa.map_(_arrow_type(key), _arrow_type(value))
+    return pa.type_for_alias(_ARROW_TYPES[base])
+
+
+def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Append ``rows`` (tuples in the table's column order) in one columnar insert."""
+    import pyarrow as pa
+
+    spec = schema.TABLES_BY_NAME[table]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in spec.columns]
+    arrays = []
+    for col, values in zip(spec.columns, columns, strict=True):
+        arrow_type = _arrow_type(col.type)
+        if pa.types.is_map(arrow_type):
+            values = tuple(None if v is None else list(v.items()) for v in values)
+        arrays.append(pa.array(values, type=arrow_type))
+    batch = pa.Table.from_arrays(arrays, names=list(spec.column_names))
+    conn.register("_lakeline_batch", batch)
+    try:
+        conn.execute(f"INSERT INTO {table} SELECT * FROM _lakeline_batch")
+    finally:
+        conn.unregister("_lakeline_batch")
+
+
+# --- derived tables ------------------------------------------------------------------------------
+def derive_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild models, model_versions, aliases and deployments from events, tags and provenance."""
+    for table in schema.DERIVED_TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute(_MODEL_VERSIONS_SQL)
+    conn.execute(_ALIASES_SQL)
+    conn.execute(_DEPLOYMENTS_SQL)
+    conn.execute(_MODELS_SQL)
+
+
+# Events are replayed in (time, id) order; "latest" below always means that order.
+_MODEL_VERSIONS_SQL = """
+INSERT INTO model_versions
+WITH promote AS (
+    SELECT * FROM events WHERE type = 'promote' AND model IS NOT NULL AND version IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY model, version ORDER BY time DESC, id DESC) = 1
+),
+retire AS (
+    SELECT model, version, max(time) AS time FROM events
+    WHERE type = 'retire' AND model IS NOT NULL AND version IS NOT NULL GROUP BY ALL
+),
+tagged AS (SELECT model, version, name AS tag, commit_id FROM tags WHERE model IS NOT NULL),
+versions AS (SELECT model, version FROM tagged UNION SELECT model, version FROM promote),
+joined AS (
+    SELECT v.model, v.version,
+        regexp_extract(v.version, '^v?(\\d+)\\.(\\d+)\\.(\\d+)$', ['major', 'minor', 'patch']) AS sv,
+        coalesce(t.tag, p.details->>'tag', v.model || '-' || v.version) AS tag,
+        coalesce(t.commit_id, p.details->>'commit_id') AS commit_id,
+        p.time AS promoted_at, p."user" AS promoted_by, p.details->>'bump' AS bump,
+        p.details->>'source_branch' AS source_branch, p.details->>'previous_version' AS previous_version,
+        p.reason, r.time AS retired_at, p.details AS details
+    FROM versions v
+    LEFT JOIN tagged t USING (model, version)
+    LEFT JOIN promote p USING (model, version)
+    LEFT JOIN retire r USING (model, version)
+)
+SELECT j.model, j.version,
+    TRY_CAST(j.sv.major AS INTEGER), TRY_CAST(j.sv.minor AS INTEGER), TRY_CAST(j.sv.patch AS INTEGER),
+    j.tag, j.commit_id,
+    CASE WHEN j.retired_at IS NOT NULL AND (j.promoted_at IS NULL OR j.retired_at >= j.promoted_at)
+         THEN 'retired' ELSE 'active' END,
+    j.promoted_at, j.promoted_by, j.bump, j.source_branch, j.previous_version, j.reason, j.retired_at,
+    coalesce(
+        (SELECT map_from_entries(list({'key': m.key, 'value': m.value} ORDER BY m.key)) FROM metrics m
+         WHERE m.commit_id = j.commit_id AND m.value IS NOT NULL),
+        (SELECT map_from_entries(list({'key': k, 'value': TRY_CAST(j.details->'metrics'->>k AS DOUBLE)}
+                                      ORDER BY k))
+         FROM (SELECT unnest(json_keys(j.details->'metrics')) AS k)
+         WHERE TRY_CAST(j.details->'metrics'->>k AS DOUBLE) IS NOT NULL)
+    ),
+    coalesce(
+        (SELECT map_from_entries(list({'key': p.key, 'value': p.value} ORDER BY p.key)) FROM params p
+         WHERE p.commit_id = j.commit_id),
+        (SELECT map_from_entries(list({'key': k, 'value': j.details->'params'->k} ORDER BY k))
+         FROM (SELECT unnest(json_keys(j.details->'params')) AS k))
+    )
+FROM joined j
+ORDER BY j.model, j.sv.major::INTEGER, j.sv.minor::INTEGER, j.sv.patch::INTEGER
+"""
+
+_ALIASES_SQL = """
+INSERT INTO aliases
+SELECT model, details->>'alias', version, time, "user", id FROM events
+WHERE type = 'alias' AND model IS NOT NULL AND details->>'alias' IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY model, details->>'alias' ORDER BY time DESC, id DESC) = 1
+    AND version IS NOT NULL
+ORDER BY model, details->>'alias'
+"""
+
+_DEPLOYMENTS_SQL = """
+INSERT INTO deployments
+WITH latest AS (
+    SELECT * FROM events
+    WHERE type IN ('deploy', 'rollback') AND model IS NOT NULL AND details->>'env' IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY model, details->>'env' ORDER BY time DESC, id DESC) = 1
+),
+split AS (
+    SELECT l.*, unnest(from_json(coalesce(l.details->'state', '[]'),
+        '[{"version": "VARCHAR", "traffic": "DOUBLE", "shadow": "BOOLEAN"}]')) AS s
+    FROM latest l
+)
+SELECT model, details->>'env', s.version, s.traffic, coalesce(s.shadow, false),
+    CASE WHEN type = 'rollback' THEN 'rollback' ELSE details->>'mode' END, time, id
+FROM split
+WHERE s.version IS NOT NULL
+ORDER BY model, details->>'env', s.traffic DESC, s.version
+"""
+
+_MODELS_SQL = """
+INSERT INTO models
+WITH declared AS (
+    SELECT a.*, c.time AS declared_at FROM artifacts a JOIN commits c ON c.id = a.commit_id
+    QUALIFY row_number() OVER (PARTITION BY a.name ORDER BY c.time DESC, c.seq DESC) = 1
+),
+names AS (
+    SELECT name FROM declared
+    UNION SELECT model FROM events WHERE model IS NOT NULL AND model <> ''
+    UNION SELECT model FROM model_versions
+),
+counts AS (
+    SELECT model, count(*) AS n,
+        arg_max(version, (major, minor, patch)) FILTER (WHERE status = 'active') AS latest
+    FROM model_versions GROUP BY model
+)
+SELECT n.name, d.path, d.type, d.description, d.labels, d.meta, d.signature, d.commit_id, d.declared_at,
+    c.latest, coalesce(c.n, 0)
+FROM names n LEFT JOIN declared d ON d.name = n.name LEFT JOIN counts c ON c.model = n.name
+ORDER BY n.name
+"""
