@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import itertools
 import json
 import os
 import tempfile
 import threading
 import zlib
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,9 +26,8 @@ from typing import Any
 
 import blake3
 
-# Average entries per range is 2**BOUNDARY_BITS; a range never exceeds MAX_RANGE_ENTRIES.
-BOUNDARY_BITS = 10
-MAX_RANGE_ENTRIES = 4 << BOUNDARY_BITS
+# Ranges hold 2**RANGE_BITS entries on average and never more than 4x that.
+RANGE_BITS = 10
 _GOLDEN = 0x9E3779B1
 
 
@@ -79,20 +80,25 @@ class Metarange:
         return sum(r.count for r in self.ranges)
 
 
-def ends_range(path: str) -> bool:
-    """Content-defined boundary: deterministic per path, ~1 in 2**BOUNDARY_BITS paths."""
+def ends_range(path: str, bits: int = RANGE_BITS) -> bool:
+    """Content-defined boundary: deterministic per path, true for ~1 in 2**bits paths."""
     mixed = (zlib.crc32(path.encode()) * _GOLDEN) & 0xFFFFFFFF
-    return (mixed >> (32 - BOUNDARY_BITS)) == 0
+    return (mixed >> (32 - bits)) == 0
 
 
 _RANGE_COLUMNS = ("path", "checksum", "size", "mtime", "content_type", "metadata")
 _META_COLUMNS = ("range_id", "min_key", "max_key", "count")
+_INT_COLUMNS = frozenset({"size", "mtime", "count"})
 
 
 class ManifestStore:
     """Reads and writes range and metarange files under ``<root>/ranges`` and ``<root>/metaranges``."""
 
-    def __init__(self, root: Path, cache_ranges: int = 64) -> None:
+    def __init__(self, root: Path, *, range_bits: int = RANGE_BITS, cache_ranges: int = 64) -> None:
+        if not 0 <= range_bits <= 20:
+            raise ValueError(f"range_bits must be 0-20, not {range_bits}")
+        self.range_bits = range_bits
+        self.max_range_entries = 4 << range_bits
         self.ranges_dir = root / "ranges"
         self.metaranges_dir = root / "metaranges"
         self.tmp = root / "tmp"
@@ -102,7 +108,12 @@ class ManifestStore:
         self._range_cache: OrderedDict[str, tuple[Entry, ...]] = OrderedDict()
         self._range_cache_size = cache_ranges
         self._meta_cache: OrderedDict[str, Metarange] = OrderedDict()
-        self.empty = self.write_metarange([])
+        # The empty tree needs no file to be read (opening a store stays free of pyarrow);
+        # `write_empty` puts its file on disk for outside readers such as DuckDB.
+        self.empty = Metarange(_content_id({name: [] for name in _META_COLUMNS}), ())
+
+    def write_empty(self) -> Metarange:
+        return self.write_metarange([])
 
     # --- paths ------------------------------------------------------------------------------
     def range_path(self, range_id: str) -> Path:
@@ -124,19 +135,7 @@ class ManifestStore:
         range_id = _content_id(columns)
         path = self.range_path(range_id)
         if not path.exists():
-            import pyarrow as pa
-
-            table = pa.table(
-                {
-                    "path": pa.array(columns["path"], pa.string()),
-                    "checksum": pa.array(columns["checksum"], pa.string()),
-                    "size": pa.array(columns["size"], pa.int64()),
-                    "mtime": pa.array(columns["mtime"], pa.int64()),
-                    "content_type": pa.array(columns["content_type"], pa.string()),
-                    "metadata": pa.array(columns["metadata"], pa.string()),
-                }
-            )
-            self._write_parquet(table, path)
+            self._write_parquet(columns, path)
         self._remember_range(range_id, tuple(entries))
         return RangeRef(range_id, entries[0].path, entries[-1].path, len(entries))
 
@@ -179,22 +178,14 @@ class ManifestStore:
         metarange_id = _content_id(columns)
         path = self.metarange_path(metarange_id)
         if not path.exists():
-            import pyarrow as pa
-
-            table = pa.table(
-                {
-                    "range_id": pa.array(columns["range_id"], pa.string()),
-                    "min_key": pa.array(columns["min_key"], pa.string()),
-                    "max_key": pa.array(columns["max_key"], pa.string()),
-                    "count": pa.array(columns["count"], pa.int64()),
-                }
-            )
-            self._write_parquet(table, path)
+            self._write_parquet(columns, path)
         metarange = Metarange(metarange_id, tuple(ranges))
         self._remember_metarange(metarange)
         return metarange
 
     def read_metarange(self, metarange_id: str) -> Metarange:
+        if metarange_id == self.empty.id:
+            return self.empty
         with self._lock:
             cached = self._meta_cache.get(metarange_id)
             if cached is not None:
@@ -218,9 +209,16 @@ class ManifestStore:
                 self._meta_cache.popitem(last=False)
 
     # --- files ------------------------------------------------------------------------------
-    def _write_parquet(self, table: Any, path: Path) -> None:
+    def _write_parquet(self, columns: dict[str, list[Any]], path: Path) -> None:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
+        # Arrays are built from raw buffers: pyarrow's list conversion imports pandas (~0.7 s)
+        # and converts object by object; buffers are one join and no pandas.
+        arrays = [
+            _int64_array(v) if name in _INT_COLUMNS else _string_array(v) for name, v in columns.items()
+        ]
+        table = pa.Table.from_arrays(arrays, names=list(columns))
         path.parent.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.tmp, prefix="manifest-")
         try:
@@ -239,7 +237,8 @@ class ManifestStore:
         from lakeline.errors import CorruptObjectError
 
         try:
-            table = pq.read_table(path, columns=list(names))
+            # ParquetFile.read, unlike read_table, does not import pandas.
+            table = pq.ParquetFile(path).read(columns=list(names), use_pandas_metadata=False)
             columns: dict[str, list[Any]] = {name: table.column(name).to_pylist() for name in names}
         except FileNotFoundError:
             raise CorruptObjectError(f"{what} is missing ({path}); the store is damaged") from None
@@ -281,13 +280,14 @@ class ManifestStore:
         until a cut lines up with an original range end again.
         """
         pending = list(changes)
+        bits, cap = self.range_bits, self.max_range_entries
         ranges = metarange.ranges
         out: list[RangeRef] = []
         chunk: list[Entry] = []
 
         def feed(entry: Entry) -> None:
             chunk.append(entry)
-            if ends_range(entry.path) or len(chunk) >= MAX_RANGE_ENTRIES:
+            if ends_range(entry.path, bits) or len(chunk) >= cap:
                 out.append(self.write_range(chunk))
                 chunk.clear()
 
@@ -420,6 +420,23 @@ class _Paths(Sequence[str]):
 
     def __getitem__(self, i: Any) -> Any:
         return self._entries[i].path
+
+
+def _string_array(values: Sequence[str]) -> Any:
+    import pyarrow as pa
+
+    encoded = [v.encode() for v in values]
+    offsets = array("q", [0])
+    offsets.extend(itertools.accumulate(map(len, encoded)))
+    return pa.LargeStringArray.from_buffers(
+        len(values), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))
+    )
+
+
+def _int64_array(values: Sequence[int]) -> Any:
+    import pyarrow as pa
+
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(array("q", values))])
 
 
 def _content_id(columns: dict[str, list[Any]]) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from lakeline.errors import AlreadyExistsError, ConfigError, NotFoundError
 from lakeline.store.base import Commit, RepositoryInfo
 from lakeline.store.local.blobs import BlobStore
-from lakeline.store.local.manifest import ManifestStore
+from lakeline.store.local.manifest import RANGE_BITS, ManifestStore
 from lakeline.store.local.metadata import MetadataDB
 from lakeline.store.local.repository import LocalRepository, check_branch, check_repository, commit_id_for
 
@@ -30,7 +30,11 @@ def _default_committer() -> str:
 
 
 class LocalStore:
-    def __init__(self, path: str | Path, committer: str | None = None) -> None:
+    def __init__(
+        self, path: str | Path, committer: str | None = None, *, range_bits: int = RANGE_BITS
+    ) -> None:
+        """Open (creating if needed) the store at ``path``. ``range_bits`` tunes manifest ranges
+        (2**range_bits entries on average); tests use small ranges to exercise range logic."""
         self.root = Path(path).resolve()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -39,7 +43,7 @@ class LocalStore:
         self.committer = committer or _default_committer()
         self.db = MetadataDB(self.root / "metadata.sqlite")
         self.blobs = BlobStore(self.root)
-        self.manifests = ManifestStore(self.root)
+        self.manifests = ManifestStore(self.root, range_bits=range_bits)
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
@@ -51,7 +55,7 @@ class LocalStore:
         check_branch(default_branch)
         namespace = storage_namespace or f"local://{self.root / 'repositories' / name}"
         now = int(time.time())
-        empty = self.manifests.empty
+        empty = self.manifests.write_empty()
         commit_id = commit_id_for(self.committer, FIRST_COMMIT_MESSAGE, empty.id, now, {}, ())
         first = Commit(commit_id, (), self.committer, FIRST_COMMIT_MESSAGE, now, empty.id, {}, 1)
         with self.db.write() as conn:
