@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from registry_support import provenance
+from registry_support import CliResult, provenance
 
 from lakeline import Project
 from lakeline.names import PROVENANCE_PATH
@@ -84,3 +84,25 @@ def policy(project: Project) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def cli(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., CliResult]:
+    """``cli("deploy", ...)``: `lakeline.cli.main` in-process, in the project folder."""
+    from lakeline.cli import main
+
+    monkeypatch.chdir(project.root)
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out = capsys.readouterr()
+        return CliResult(code, out.out, out.err)
+
+    return run
