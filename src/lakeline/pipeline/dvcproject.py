@@ -335,30 +335,45 @@ def inspect_pipeline(root: Path, *, with_status: bool = True) -> PipelineInspect
 
 
 def cache_checked_out_outputs(root: Path) -> tuple[str, ...]:
-    """Store outputs whose only difference from dvc.lock is 'not in cache' into DVC's cache.
+    """Hand outputs whose only difference from dvc.lock is 'not in cache' to DVC's cache.
 
     After a checkout the workspace holds exactly the bytes dvc.lock names, but DVC has never
-    seen them and `dvc repro` would rerun every stage; ``dvc commit`` of just those stages
-    (dvc.lock is unchanged, workspace files are not relinked) lets it skip them. Best effort:
-    returns the stages cached, and nothing if DVC cannot do it.
+    seen them and `dvc repro` would rerun every stage; ``dvc commit --force --no-relink`` of
+    just those stages (dvc.lock unchanged, workspace files untouched) lets it skip them. Best
+    effort: returns the stages cached, and nothing if DVC cannot do it.
     """
+    import subprocess
+
+    from lakeline.pipeline.repro import dvc_command, repro_environment
+
     try:
         from dvc.exceptions import DvcException
         from dvc.repo import Repo
     except ImportError:  # pragma: no cover - dvc is a dependency
         return ()
-    cached: list[str] = []
     try:
         with Repo(str(root)) as repo:
             by_address = _stage_names(root, list(repo.index.stages))
-            for address, entries in repo.status().items():
-                if address not in by_address or list(_stale_reasons(entries)):
-                    continue  # really stale (leave it to `dvc repro`), or not the root pipeline's
-                repo.commit(target=address, force=True, relink=False)
-                cached.append(by_address[address])
+            ready = [
+                by_address[address]
+                for address, entries in repo.status().items()
+                if address in by_address and not list(_stale_reasons(entries))
+            ]
     except DvcException:
-        return tuple(cached)
-    return tuple(cached)
+        return ()
+    if not ready:
+        return ()
+    # DVC's commit resolves paths against the process's cwd, so it runs as its own command.
+    done = subprocess.run(
+        [*dvc_command(), "commit", "--force", "--no-relink", "--quiet", *ready],
+        cwd=root,
+        env=repro_environment(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=3600,
+        check=False,
+    )
+    return tuple(ready) if done.returncode == 0 else ()
 
 
 def _rel_to(root: Path, fs_path: str) -> str | None:
