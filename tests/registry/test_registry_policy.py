@@ -111,3 +111,10 @@ def test_policy_denies_promote_deploy_and_retire_through_the_api_and_writes_noth
     ops = Project.open(project.root)
     event = ops.deploy("classifier", "v1.0.0", env="production")
     assert event.user == "ops@example.com"
+
+
+def test_the_example_policy_at_the_repository_root_is_valid() -> None:
+    root = Path(__file__).resolve().parents[2]
+    model = load_policy(root).for_model("classifier")
+    assert any(g.reference == "production" for g in model.gates)
+    assert model.approvals >= 1
