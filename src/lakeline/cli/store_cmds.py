@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,12 +48,6 @@ app.add_typer(fs_app, name="fs")
 AmountOpt = Annotated[int | None, typer.Option("-n", "--amount", metavar="N", help="Show at most N entries.")]
 AfterOpt = Annotated[str, typer.Option("--after", metavar="KEY", help="Start after this name (exclusive).")]
 PrefixFilterOpt = Annotated[str, typer.Option("--prefix", help="Only names starting with this prefix.")]
-
-
-@contextmanager
-def _project() -> Iterator[Project]:
-    with Project.open() as project:
-        yield project
 
 
 def parse_meta(pairs: list[str] | None) -> dict[str, str]:
@@ -134,7 +126,7 @@ def branch_create(
     json_output: JsonOpt = False,
 ) -> None:
     """Create a branch; copies nothing, whatever the size of the repository."""
-    with _project() as project:
+    with Project.open() as project:
         branch = project.branch_create(name, source)
     emit_message(
         f"created branch {branch.name!r} at {short_id(branch.commit_id)}",
@@ -151,7 +143,7 @@ def branch_list(
     json_output: JsonOpt = False,
 ) -> None:
     """List branches with their head commits; '*' marks the current branch."""
-    with _project() as project:
+    with Project.open() as project:
         branches = project.branch_list(prefix=prefix, after=after, amount=amount)
         current = project.current_branch
     fmt = pick_format(json_output)
@@ -173,7 +165,7 @@ def branch_delete(
     json_output: JsonOpt = False,
 ) -> None:
     """Delete a branch pointer (not the default branch, not the current one)."""
-    with _project() as project:
+    with Project.open() as project:
         project.branch_delete(name)
     emit_message(f"deleted branch {name!r}", pick_format(json_output), branch=name)
 
@@ -189,7 +181,7 @@ def branch_reset(
     json_output: JsonOpt = False,
 ) -> None:
     """Discard a branch's uncommitted changes (its staging area); commits are untouched."""
-    with _project() as project:
+    with Project.open() as project:
         discarded = project.branch_reset(name, path=path)
     emit_message(
         f"discarded {len(discarded)} uncommitted change(s) on {name!r}",
@@ -209,7 +201,7 @@ def tag_create(
     json_output: JsonOpt = False,
 ) -> None:
     """Create an immutable tag pointing at the commit REF resolves to."""
-    with _project() as project:
+    with Project.open() as project:
         tag = project.tag_create(name, ref)
     emit_message(f"created tag {tag.name!r} at {short_id(tag.commit_id)}", pick_format(json_output), tag=tag)
 
@@ -222,7 +214,7 @@ def tag_list(
     json_output: JsonOpt = False,
 ) -> None:
     """List tags with the commits they point at."""
-    with _project() as project:
+    with Project.open() as project:
         tags = project.tag_list(prefix=prefix, after=after, amount=amount)
     fmt = pick_format(json_output)
     if fmt is Format.json:
@@ -237,7 +229,7 @@ def tag_delete(
     json_output: JsonOpt = False,
 ) -> None:
     """Delete a tag."""
-    with _project() as project:
+    with Project.open() as project:
         project.tag_delete(name)
     emit_message(f"deleted tag {name!r}", pick_format(json_output), tag=name)
 
@@ -267,7 +259,7 @@ def fs_upload(
 ) -> None:
     """Stage local files on a branch (uncommitted until 'lakeline commit')."""
     metadata = parse_meta(meta)
-    with _project() as project, transfer_progress("uploading") as progress:
+    with Project.open() as project, transfer_progress("uploading") as progress:
         stats = project.upload(local, target, metadata=metadata, content_type=content_type, progress=progress)
     total = sum(s.size_bytes for s in stats)
     emit_message(
@@ -291,7 +283,7 @@ def fs_download(
     json_output: JsonOpt = False,
 ) -> None:
     """Download an object, or every object under a prefix, verified against its checksum."""
-    with _project() as project, transfer_progress("downloading") as progress:
+    with Project.open() as project, transfer_progress("downloading") as progress:
         stats = project.download(source, local, progress=progress)
     total = sum(s.size_bytes for s in stats)
     emit_message(
@@ -311,11 +303,11 @@ def fs_cat(
 ) -> None:
     """Write an object's bytes to standard output."""
     if not json_output:
-        with _project() as project:
+        with Project.open() as project:
             project.cat(source, binary_stdout())
         return
     buffer = io.BytesIO()
-    with _project() as project:
+    with Project.open() as project:
         project.cat(source, buffer)
     data = buffer.getvalue()
     try:
@@ -341,7 +333,7 @@ def fs_ls(
     json_output: JsonOpt = False,
 ) -> None:
     """List objects (and, without --recursive, the folders) under a prefix."""
-    with _project() as project:
+    with Project.open() as project:
         entries = project.ls(source, recursive=recursive, amount=amount, after=after)
     fmt = pick_format(json_output)
     if fmt is Format.json:
@@ -356,7 +348,7 @@ def fs_stat(
     json_output: JsonOpt = False,
 ) -> None:
     """Show an object's checksum, size, time, content type and metadata."""
-    with _project() as project:
+    with Project.open() as project:
         stats = project.stat(source)
     fmt = pick_format(json_output)
     if fmt is Format.json:
@@ -379,7 +371,7 @@ def fs_rm(
     json_output: JsonOpt = False,
 ) -> None:
     """Stage the deletion of objects (uncommitted until 'lakeline commit')."""
-    with _project() as project:
+    with Project.open() as project:
         removed = project.rm(target, recursive=recursive)
     emit_message(
         f"removed {len(removed)} object(s) from {target} (uncommitted)",
@@ -405,7 +397,7 @@ def log(
     json_output: JsonOpt = False,
 ) -> None:
     """Show the commit history, newest first."""
-    with _project() as project:
+    with Project.open() as project:
         commits = project.log(ref, amount=amount, first_parent=first_parent, prefixes=prefix or ())
     fmt = pick_format(json_output)
     if fmt is Format.json:
@@ -432,7 +424,7 @@ def diff(
     json_output: JsonOpt = False,
 ) -> None:
     """Show what changed between two refs, or a branch's uncommitted changes."""
-    with _project() as project:
+    with Project.open() as project:
         changes = project.diff(left, right, prefix=prefix, two_dot=two_dot, amount=amount)
     fmt = pick_format(json_output)
     if fmt is Format.json:
@@ -459,7 +451,7 @@ def merge(
     json_output: JsonOpt = False,
 ) -> None:
     """Three-way merge into a branch; conflicts name their paths and change nothing."""
-    with _project() as project:
+    with Project.open() as project:
         commit = project.merge(source, destination, strategy=strategy, message=message)
         into = destination or project.current_branch
     emit_message(
@@ -482,7 +474,7 @@ def revert(
     json_output: JsonOpt = False,
 ) -> None:
     """Undo a commit's change with a new commit (history is never rewritten)."""
-    with _project() as project:
+    with Project.open() as project:
         result = project.revert(branch, commit, parent_number=parent_number)
     emit_message(
         f"reverted {commit!r} on {branch!r}: commit {short_id(result.id)}",
