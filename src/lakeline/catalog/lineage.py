@@ -209,10 +209,12 @@ def resolve_target(
 
 
 def _known_model(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM models WHERE name = ? UNION ALL SELECT 1 FROM tags WHERE model = ? LIMIT 1",
-        [name, name],
-    ).fetchone()
+    row = _first(
+        conn.execute(
+            "SELECT 1 FROM models WHERE name = ? UNION ALL SELECT 1 FROM tags WHERE model = ? LIMIT 1",
+            [name, name],
+        )
+    )
     return row is not None
 
 
@@ -221,15 +223,17 @@ def _model_version(conn: duckdb.DuckDBPyConnection, model: str, spec: str, text:
     if SEMVER.match(spec):
         return str(Version.parse(spec))
     if not spec:
-        row = conn.execute(
-            "SELECT version FROM model_versions WHERE model = ? AND status = 'active' "
-            "ORDER BY major DESC, minor DESC, patch DESC LIMIT 1",
-            [model],
-        ).fetchone()
+        row = _first(
+            conn.execute(
+                "SELECT version FROM model_versions WHERE model = ? AND status = 'active' "
+                "ORDER BY major DESC, minor DESC, patch DESC LIMIT 1",
+                [model],
+            )
+        )
         if row is None:
             raise NotFoundError(f"model {model!r} has no active version: name one, e.g. {model}@v1.0.0")
         return str(row[0])
-    row = conn.execute("SELECT version FROM aliases WHERE model = ? AND alias = ?", [model, spec]).fetchone()
+    row = _first(conn.execute("SELECT version FROM aliases WHERE model = ? AND alias = ?", [model, spec]))
     return None if row is None else str(row[0])
 
 
@@ -237,22 +241,26 @@ def _model_target(
     conn: duckdb.DuckDBPyConnection, repo: Repository, text: str, model: str, version: str
 ) -> Target:
     tag = version_tag(model, Version.parse(version))
-    row = conn.execute(
-        "SELECT commit_id FROM tags WHERE name = ? "
-        "UNION ALL SELECT commit_id FROM model_versions WHERE model = ? AND version = ? LIMIT 1",
-        [tag, model, version],
-    ).fetchone()
+    row = _first(
+        conn.execute(
+            "SELECT commit_id FROM tags WHERE name = ? "
+            "UNION ALL SELECT commit_id FROM model_versions WHERE model = ? AND version = ? LIMIT 1",
+            [tag, model, version],
+        )
+    )
     if row is None or row[0] is None:
         raise NotFoundError(
             f"model version {model}@{version} not found (no tag {tag!r}): "
             f"list versions with lakeline sql \"select version from model_versions where model='{model}'\""
         )
     commit_id = str(row[0])
-    found = conn.execute(
-        "SELECT path FROM artifacts WHERE commit_id = ? AND name = ? "
-        "UNION ALL SELECT path FROM models WHERE name = ? AND path IS NOT NULL LIMIT 1",
-        [commit_id, model, model],
-    ).fetchone()
+    found = _first(
+        conn.execute(
+            "SELECT path FROM artifacts WHERE commit_id = ? AND name = ? "
+            "UNION ALL SELECT path FROM models WHERE name = ? AND path IS NOT NULL LIMIT 1",
+            [commit_id, model, model],
+        )
+    )
     if found is None or found[0] is None:
         raise NotFoundError(
             f"model {model!r} has no artifact path: declare it in dvc.yaml's artifacts: section "
@@ -269,9 +277,9 @@ def _resolve_ref(repo: Repository, ref: str) -> str:
 
 
 def _commit_row(conn: duckdb.DuckDBPyConnection, target: Target) -> tuple[int, str | None, bool | None]:
-    row = conn.execute(
-        "SELECT seq, git_commit, git_dirty FROM commits WHERE id = ?", [target.commit_id]
-    ).fetchone()
+    row = _first(
+        conn.execute("SELECT seq, git_commit, git_dirty FROM commits WHERE id = ?", [target.commit_id])
+    )
     if row is None:
         raise CatalogError(
             f"commit {target.commit_id[:12]} ({target.ref}) is not in the catalog yet: "
@@ -322,20 +330,24 @@ def _recorded_hash(
 ) -> str | None:
     """The object's DVC hash as the commit's provenance recorded it (outputs first)."""
     if target is not None and target.model is not None:
-        row = conn.execute(
-            "SELECT hash FROM artifacts a JOIN commits c ON c.id = a.commit_id "
-            "WHERE c.seq = ? AND a.name = ? AND a.hash IS NOT NULL",
-            [seq, target.model],
-        ).fetchone()
+        row = _first(
+            conn.execute(
+                "SELECT hash FROM artifacts a JOIN commits c ON c.id = a.commit_id "
+                "WHERE c.seq = ? AND a.name = ? AND a.hash IS NOT NULL",
+                [seq, target.model],
+            )
+        )
         if row is not None:
             return str(row[0])
-    row = conn.execute(
-        "SELECT hash FROM (SELECT dst_hash AS hash, 0 AS pref FROM lineage_edges "
-        "WHERE seq = ? AND dst_path = ? "
-        "UNION ALL SELECT src_hash, 1 FROM lineage_edges WHERE seq = ? AND src_path = ? "
-        "AND src_kind <> 'param') WHERE hash IS NOT NULL ORDER BY pref LIMIT 1",
-        [seq, path, seq, path],
-    ).fetchone()
+    row = _first(
+        conn.execute(
+            "SELECT hash FROM (SELECT dst_hash AS hash, 0 AS pref FROM lineage_edges "
+            "WHERE seq = ? AND dst_path = ? "
+            "UNION ALL SELECT src_hash, 1 FROM lineage_edges WHERE seq = ? AND src_path = ? "
+            "AND src_kind <> 'param') WHERE hash IS NOT NULL ORDER BY pref LIMIT 1",
+            [seq, path, seq, path],
+        )
+    )
     return None if row is None else str(row[0])
 
 
@@ -455,3 +467,10 @@ def _dot_escape(text: str) -> str:
 
 def _mermaid_escape(text: str) -> str:
     return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def _first(cursor: duckdb.DuckDBPyConnection) -> Any:
+    """The first row, reading the result to its end (DuckDB 2 refuses new work on a connection
+    whose last result was left half-read)."""
+    rows = cursor.fetchall()
+    return rows[0] if rows else None

@@ -361,7 +361,7 @@ class _Indexer:
         if tree is not None:
             self._events(commit, tree)
 
-        meta = dict(commit.metadata)
+        meta = dict(sorted(commit.metadata.items()))  # stores differ in key order; keep one
         git = record.get("git") if record and isinstance(record.get("git"), dict) else {}
         git_commit = (git or {}).get("commit") or meta.get("lakeline.git_commit") or None
         dirty_raw = (git or {}).get("dirty", meta.get("lakeline.git_dirty"))
@@ -444,11 +444,13 @@ class _Indexer:
         if cached is not None:
             return cached.get(path)
         self._flush()  # the tree may have been added earlier in this run
-        row = self.conn.execute(
-            "SELECT checksum, size_bytes, epoch(mtime)::BIGINT, content_type FROM tree_entries "
-            "WHERE tree_id = ? AND path = ?",
-            [tree_id, path],
-        ).fetchone()
+        row = _first(
+            self.conn.execute(
+                "SELECT checksum, size_bytes, epoch(mtime)::BIGINT, content_type FROM tree_entries "
+                "WHERE tree_id = ? AND path = ?",
+                [tree_id, path],
+            )
+        )
         return None if row is None else (row[0], row[1], row[2], row[3])
 
     # --- provenance ------------------------------------------------------------------------------
@@ -608,7 +610,7 @@ def _column(conn: duckdb.DuckDBPyConnection, sql: str) -> set[Any]:
 
 
 def _scalar(conn: duckdb.DuckDBPyConnection, sql: str) -> Any:
-    row = conn.execute(sql).fetchone()
+    row = _first(conn.execute(sql))
     return None if row is None else row[0]
 
 
@@ -845,3 +847,10 @@ SELECT n.name, d.path, d.type, d.description, d.labels, d.meta, d.signature, d.c
 FROM names n LEFT JOIN declared d ON d.name = n.name LEFT JOIN counts c ON c.model = n.name
 ORDER BY n.name
 """
+
+
+def _first(cursor: duckdb.DuckDBPyConnection) -> Any:
+    """The first row, reading the result to its end (DuckDB 2 refuses new work on a connection
+    whose last result was left half-read)."""
+    rows = cursor.fetchall()
+    return rows[0] if rows else None
