@@ -211,6 +211,8 @@ def test_retired_version_cannot_be_deployed_or_aliased_and_keeps_its_history(two
         project.alias_set("classifier", "staging", "v1.0.0")
     with pytest.raises(RegistryError, match="already retired"):
         project.retire("classifier", "v1.0.0")
+    with pytest.raises(RegistryError, match=r"is retired .*cannot be served through alias 'champion'"):
+        project.resolve("classifier", env="champion")
     rows = {r["version"]: r for r in project.versions("classifier")}
     assert rows["v1.0.0"]["status"] == "retired" and rows["v1.1.0"]["status"] == "active"
     assert project.show("classifier@v1.0.0")["aliases"] == ["champion"]

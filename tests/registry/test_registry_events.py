@@ -173,3 +173,47 @@ def test_approvals_count_per_distinct_user_for_the_current_head(
     monkeypatch.setenv("LAKELINE_USER", "alice@example.com")
     Project.open(project.root).approve("a")
     assert bob.promote("a").approvers == ("alice@example.com", "bob@example.com")
+
+
+def test_concurrent_lakeline_processes_each_record_their_event(
+    project: Project, experiment: Callable[..., str]
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    experiment("a")
+    project.promote("a")
+    users = [f"user{i}@example.com" for i in range(4)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lakeline",
+                "alias",
+                "set",
+                "classifier",
+                f"team{i}",
+                "v1.0.0",
+                "-m",
+                user,
+            ],
+            cwd=project.root,
+            env={**os.environ, "LAKELINE_USER": user},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, user in enumerate(users)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    events = [e for e in EventLog(project.repo).read() if e.type == "alias"]
+    assert sorted(e.user for e in events) == users
+    assert all(e.reason == e.user for e in events)
+    by_event = [
+        c.metadata.get("lakeline.event_id") for c in project.repo.log(REGISTRY_BRANCH, first_parent=True)
+    ]
+    assert {e.id for e in events} <= set(by_event)  # each event has its own commit

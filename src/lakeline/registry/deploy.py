@@ -302,6 +302,7 @@ def resolve(ctx: RegistryContext, model: str, env: str, key: str | None = None) 
                 f"{model} has no live version in {env!r} (deployed in: {known}) and no alias {env!r}: "
                 f"run 'lakeline deploy {model} VERSION --env {env}'"
             )
+        active_version(state, model, aliased, f"served through alias {env!r}")
         slot, source = Slot(aliased, 100.0), "alias"
     assert slot is not None
     found = state.version(model, slot.version)
