@@ -46,7 +46,9 @@ def check_repository_name(name: str) -> str:
 
 
 def check_branch_name(name: str) -> str:
-    if not BRANCH_NAME.match(name) or COMMIT_ID.match(name):
+    if COMMIT_ID.match(name):
+        raise InvalidNameError(f"invalid branch name {name!r}: it would read as a commit id")
+    if not BRANCH_NAME.match(name):
         raise InvalidNameError(
             f"invalid branch name {name!r}: use letters, digits, '_' and '-' "
             "(no '/', '.' or spaces), not starting with '-'"

@@ -198,11 +198,6 @@ def test_usage_errors_exit_non_zero_without_traceback(cli: Runner, project: Proj
     assert result.stderr.strip(), "a usage error must say what is wrong"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lakeline.cli.main checks click.ClickException, but typer 0.29 raises its vendored "
-    "typer._click exceptions, so usage errors are reported as 'unexpected ... this is a bug' (exit 1)",
-)
 def test_usage_errors_are_reported_as_usage_errors_not_bugs(cli: Runner, project: Project) -> None:
     result = cli("fs", "ls", "--no-such-option")
     assert "this is a bug" not in result.stderr

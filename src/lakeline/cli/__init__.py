@@ -67,16 +67,24 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         _fail("aborted", code=1)
-    except Exception as exc:  # click's usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors and the unexpected
+        if _is_usage_error(exc):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         if os.environ.get("LAKELINE_DEBUG"):
             raise
         _fail(f"unexpected {type(exc).__name__}: {exc} (this is a bug; rerun with --debug for the traceback)")
     sys.exit(0)
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    """click's ClickException, or typer's vendored copy of it (typer >= 0.29)."""
+    import click
+
+    typer_base = getattr(typer, "TyperException", ())
+    return isinstance(exc, click.ClickException) or (
+        bool(typer_base) and isinstance(exc, typer_base) and callable(getattr(exc, "show", None))
+    )
 
 
 def _fail(message: str, code: int = 1) -> None:
