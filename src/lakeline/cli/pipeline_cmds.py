@@ -6,7 +6,7 @@ Each command parses, calls one `lakeline.Project` method and renders with `lakel
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -186,11 +186,17 @@ def exp_list(json_: JsonOpt = False) -> None:
             "commit": short_id(e.commit_id),
             "time": format_time(e.time),
             "message": e.message,
-            "metrics": dict(e.metrics),
+            "metrics": _metrics_cell(e.metrics),
         }
         for e in experiments
     ]
     emit_rows(rows, pick_format(json_), empty="(no experiments: create one with 'lakeline exp new NAME')")
+
+
+def _metrics_cell(metrics: Mapping[str, Any]) -> str:
+    return "  ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(metrics.items())
+    )
 
 
 @exp_app.command("show")
@@ -201,6 +207,8 @@ def exp_show(
     """An experiment's provenance summary: params, metrics, seeds, git commit, time."""
     with _project() as project:
         record = project.exp_show(name)
+    if not json_:
+        record = {**record, "committed": format_time(record["committed"])}
     emit_record(record, pick_format(json_), title=f"experiment {record['name']}")
 
 
