@@ -325,6 +325,8 @@ class LakeFSRepository:
                     user_metadata=metadata,
                     content_type=content_type,
                 ),
+                # A repeated link of a consumed address is refused: repeat only if not acted on.
+                idempotent=False,
             )
             return _stats(staged)
         in_headers = transfer.headers_can_carry(metadata)
@@ -803,6 +805,10 @@ class LakeFSStore:
         prefix = getattr(storage, "default_namespace_prefix", None) if storage is not None else None
         if prefix:
             return f"{prefix.rstrip('/')}/{name}"
+        kind = getattr(storage, "blockstore_type", "") if storage is not None else ""
+        if kind in ("local", "mem"):
+            # A folder under the server's own data directory: what `lakefs run --quickstart` uses.
+            return f"{kind}://{name}"
         example = getattr(storage, "blockstore_namespace_example", "") if storage is not None else ""
         raise ConfigError(
             f"lakeFS needs a storage namespace for repository '{name}': pass --storage-namespace "
