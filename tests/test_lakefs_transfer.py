@@ -178,3 +178,19 @@ def test_presigned_downloads_never_return_the_signed_url(repo: LakeFSRepository,
     repo.put_object("main", "a", b"a")
     stats = repo.download_object("main", "a", tmp_path / "a")
     assert "_presigned" not in stats.physical_address and "http" not in stats.physical_address
+
+
+def test_objects_over_the_single_put_limit_go_through_lakefs(
+    repo: LakeFSRepository, server: LakeFSTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # S3 takes at most 5 GiB in one PUT; the limit is lowered here instead of moving 5 GiB.
+    monkeypatch.setattr("lakeline.store.lakefs.store.PRESIGNED_PUT_MAX", 1000)
+    repo.put_object("main", "over.bin", b"o" * 2000)
+    repo.put_object("main", "under.bin", b"u" * 10)
+    uploads = [(m, p) for m, p in data_requests(server) if m in ("POST", "PUT")]
+    if server.presign:
+        assert [m for m, _ in uploads] == ["POST", "PUT"]
+        assert uploads[1][0] == "PUT" and uploads[1][1].startswith("/_presigned/uploads/")
+    else:
+        assert [m for m, _ in uploads] == ["POST", "POST"]
+    assert repo.get_object("main", "over.bin") == b"o" * 2000

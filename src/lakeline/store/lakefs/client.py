@@ -211,6 +211,10 @@ class LakeFSClient:
                 self._storage_config = storage if storage is not None else False
             return self._storage_config or None
 
+    def blockstore_type(self) -> str:
+        storage = self.storage_config()
+        return str(getattr(storage, "blockstore_type", "") or "") if storage is not None else ""
+
     def presign_supported(self) -> bool:
         storage = self.storage_config()
         return bool(storage is not None and storage.pre_sign_support)

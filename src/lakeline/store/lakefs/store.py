@@ -54,7 +54,8 @@ from lakeline.store.local.refs import parse_ref
 PAGE = 1000  # lakeFS's maximum page size
 DELETE_BATCH = 1000  # lakeFS's maximum paths per delete_objects call
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-MAX_CONFLICTS = 1000  # conflict paths collected for a MergeConflictError
+MAX_CONFLICTS = 1000
+PRESIGNED_PUT_MAX = 5 << 30  # conflict paths collected for a MergeConflictError
 _CHANGE_TYPES = {"added", "removed", "changed"}
 
 
@@ -307,11 +308,19 @@ class LakeFSRepository:
     ) -> ObjectStats:
         c = self._client
         what = f"upload '{path}' to branch '{branch}' of {self._where()}"
-        if c.presign_supported():
+        # One pre-signed PUT carries at most 5 GiB (S3's single-PUT limit); bigger objects go
+        # through lakeFS, which uploads them to the object store in parts.
+        if c.presign_supported() and source.size <= PRESIGNED_PUT_MAX:
             location = c.call(what, c.staging.get_physical_address, self._name, branch, path, presign=True)
             if not location.presigned_url:
                 raise ConfigError(f"{what}: lakeFS announced pre-signing but gave no pre-signed URL")
-            md5 = transfer.upload_presigned(c, presigned_url=location.presigned_url, source=source, what=what)
+            md5 = transfer.upload_presigned(
+                c,
+                presigned_url=location.presigned_url,
+                source=source,
+                what=what,
+                blockstore=c.blockstore_type(),
+            )
             staged = c.call(
                 what,
                 c.staging.link_physical_address,

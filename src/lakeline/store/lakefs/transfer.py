@@ -297,7 +297,9 @@ def upload_api(
     return stats, md5
 
 
-def upload_presigned(client: LakeFSClient, *, presigned_url: str, source: Source, what: str) -> str:
+def upload_presigned(
+    client: LakeFSClient, *, presigned_url: str, source: Source, what: str, blockstore: str = ""
+) -> str:
     """PUT the body to a pre-signed URL; returns the MD5 of what was sent."""
     hashers: list[HashingReader] = []
 
@@ -306,6 +308,8 @@ def upload_presigned(client: LakeFSClient, *, presigned_url: str, source: Source
         return hashers[-1]
 
     headers = {"Content-Length": str(source.size)}
+    if blockstore == "azure":  # Azure refuses a pre-signed PUT that does not name the blob type
+        headers["x-ms-blob-type"] = "BlockBlob"
     response = client.raw(
         what,
         "PUT",
