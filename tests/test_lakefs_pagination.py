@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lakeline.errors import InvalidInputError
+from lakeline.errors import StoreUnavailableError
 from lakeline.store.lakefs import LakeFSRepository, LakeFSStore
 from lakeline.store.lakefs.store import paginate
 from tests.lakefs_server import LakeFSTestServer
@@ -91,7 +91,7 @@ def test_a_cursor_that_does_not_advance_is_an_error_not_a_loop() -> None:
     def fetch(after: str, amount: int) -> Any:
         return stuck
 
-    with pytest.raises(InvalidInputError, match="did not advance"):
+    with pytest.raises(StoreUnavailableError, match="did not advance"):
         list(paginate(fetch, after="x"))
 
 

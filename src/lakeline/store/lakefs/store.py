@@ -24,6 +24,7 @@ from lakeline.errors import (
     InvalidInputError,
     MergeConflictError,
     NotFoundError,
+    StoreUnavailableError,
 )
 from lakeline.names import (
     BRANCH_NAME,
@@ -54,8 +55,8 @@ from lakeline.store.local.refs import parse_ref
 PAGE = 1000  # lakeFS's maximum page size
 DELETE_BATCH = 1000  # lakeFS's maximum paths per delete_objects call
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-MAX_CONFLICTS = 1000
-PRESIGNED_PUT_MAX = 5 << 30  # conflict paths collected for a MergeConflictError
+MAX_CONFLICTS = 1000  # conflict paths collected for a MergeConflictError
+PRESIGNED_PUT_MAX = 5 << 30  # the most one pre-signed PUT may carry (S3's single-PUT limit)
 _CHANGE_TYPES = {"added", "removed", "changed"}
 
 
@@ -76,7 +77,7 @@ def paginate(
             return
         next_cursor = page.pagination.next_offset
         if not next_cursor or next_cursor == cursor:
-            raise InvalidInputError(
+            raise StoreUnavailableError(
                 f"lakeFS pagination did not advance past {cursor!r}: the server's listing is broken"
             )
         cursor = next_cursor
@@ -612,7 +613,8 @@ class LakeFSRepository:
         after: str = "",
         amount: int | None = None,
     ) -> Iterator[Change]:
-        _ref(left), _ref(right)
+        _ref(left)
+        _ref(right)
         if diff_type not in ("two_dot", "three_dot"):
             raise InvalidInputError(f"invalid diff type {diff_type!r}: expected 'two_dot' or 'three_dot'")
         c = self._client
