@@ -246,3 +246,24 @@ def test_impact_does_not_treat_a_model_name_as_a_model(project: Project, history
     # impact takes PATH@REF only: "classifier@v1.0.0" is a path named classifier at a ref v1.0.0.
     result = cli("impact", "classifier@v1.0.0")
     assert result.code == 1 and "ref 'v1.0.0' not found" in result.stderr
+
+
+def test_lineage_of_a_commit_newer_than_the_catalog_syncs_and_retries(project: Project, history: Any) -> None:
+    from lakeline.catalog import lineage
+
+    newer = pipeline_commit(project.repo, "main", raw=b"fresh\n", lr=0.7)
+    syncs: list[object] = []
+
+    def sync() -> None:
+        syncs.append(project.sync_catalog())
+
+    def work(conn: Any) -> Any:
+        resolved = lineage.resolve_target(
+            conn, project.repo, f"{MODEL}@main", default_ref="main", allow_model=True
+        )
+        return lineage.upstream(conn, project.repo, resolved)
+
+    # The first read skips the sync (as a busy catalog would make it), meets the new commit,
+    # syncs for real and reads again.
+    graph = lineage.fresh_read(lambda _: project.catalog(sync=False), sync, work)
+    assert graph.hash == newer.model_hash and len(syncs) == 1

@@ -9,10 +9,13 @@ set-based (``UNION``), so a malformed graph with a cycle still terminates.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lakeline.errors import CatalogError, InvalidInputError, NotFoundError
 from lakeline.names import MODEL_NAME, SEMVER, Version, check_object_path, version_tag
@@ -20,6 +23,8 @@ from lakeline.store.base import Repository
 
 if TYPE_CHECKING:
     import duckdb
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,9 @@ def _model_target(
         )
     )
     if row is None or row[0] is None:
+        with contextlib.suppress(NotFoundError):
+            repo.get_tag(tag)
+            raise NotIndexedError(f"tag {tag!r} is not in the catalog yet: run 'lakeline catalog sync'")
         raise NotFoundError(
             f"model version {model}@{version} not found (no tag {tag!r}): "
             f"list versions with lakeline sql \"select version from model_versions where model='{model}'\""
@@ -276,12 +284,32 @@ def _resolve_ref(repo: Repository, ref: str) -> str:
         raise NotFoundError(f"ref {ref!r} not found: use a branch, tag or commit id") from None
 
 
+class NotIndexedError(CatalogError):
+    """The target's commit is newer than the catalog (a sync was skipped or raced a commit)."""
+
+
+def fresh_read(
+    open_catalog: Callable[[bool], AbstractContextManager[duckdb.DuckDBPyConnection]],
+    sync: Callable[[], object],
+    work: Callable[[duckdb.DuckDBPyConnection], T],
+) -> T:
+    """Run ``work`` on a quietly synced catalog; if it meets a commit the catalog has not
+    indexed yet, sync for real (waiting for the lock) and run it once more."""
+    try:
+        with open_catalog(True) as conn:
+            return work(conn)
+    except NotIndexedError:
+        sync()
+    with open_catalog(False) as conn:
+        return work(conn)
+
+
 def _commit_row(conn: duckdb.DuckDBPyConnection, target: Target) -> tuple[int, str | None, bool | None]:
     row = _first(
         conn.execute("SELECT seq, git_commit, git_dirty FROM commits WHERE id = ?", [target.commit_id])
     )
     if row is None:
-        raise CatalogError(
+        raise NotIndexedError(
             f"commit {target.commit_id[:12]} ({target.ref}) is not in the catalog yet: "
             "run 'lakeline catalog sync'"
         )
