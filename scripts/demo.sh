@@ -74,8 +74,57 @@ lakeline checkout exp-c-strong
 cat metrics.json
 dvc status
 
-# --- compare experiments (registry area): `lakeline exp compare` goes here.
-# --- promote the best one to main as a model version: `lakeline promote exp-... -m ...` goes here.
+# --- registry (docs/registry.md): compare, gates, promote, canary, switch, rollback, events ----
+export COLUMNS="${COLUMNS:-160}"  # wide tables even when the output is not a terminal
+step "registry policy: gates, one approval (lakeline.yaml at the project root)"
+cp "$REPO/lakeline.yaml" .
+git add lakeline.yaml && git commit --quiet -m "registry policy"
+cat lakeline.yaml
+
+step "every experiment beside main"
+lakeline exp compare
+
+step "promote c-weak (C=10) as the first version of classifier and put it in production"
+lakeline approve exp-c-weak -m "reviewed the run"
+lakeline promote exp-c-weak -m "first production model"
+lakeline deploy classifier v1.0.0 --env production -m "go live"
+
+step "c-strong (C=0.05) is refused: its accuracy is below what production serves"
+if lakeline promote exp-c-strong -m "try it"; then
+    echo "unexpected: the gate let it through" >&2
+    exit 1
+fi
+
+step "a new experiment from main (train.C=1.0) passes the gates: a minor version"
+lakeline exp new c-best
+set_param train.C 1.0
+lakeline run -m "C=1.0"
+lakeline approve exp-c-best
+lakeline promote exp-c-best -m "beats production on accuracy"
+lakeline compare classifier@v1.0.0 classifier@v1.1.0
+
+step "10% canary: the same request key always gets the same version"
+lakeline deploy classifier v1.1.0 --env production --traffic 10 -m "canary"
+lakeline resolve classifier --env production --key user-42
+python - <<'PY'
+from collections import Counter
+from lakeline import Project
+
+with Project.open() as project:
+    served = Counter(project.resolve("classifier", env="production", key=f"user-{i}").version for i in range(1000))
+    again = {project.resolve("classifier", env="production", key=f"user-{i}").version for i in (7, 7, 7)}
+print("1000 request keys ->", dict(sorted(served.items())), "| user-7 three times ->", again)
+PY
+
+step "full switch, then one command back"
+lakeline deploy classifier v1.1.0 --env production -m "canary healthy"
+lakeline deployments
+lakeline rollback classifier -m "latency regression"
+lakeline deployments
+lakeline versions classifier
+
+step "every registry action, from the store, in one SQL query over events"
+lakeline sql "select strftime(time, '%H:%M:%S') as at, type, version, \"user\", details->>'env' as env, details->>'traffic' as traffic, details->>'mode' as mode, reason from events order by time, id"
 # --- query the catalog: `lakeline sql "select ..."`, lineage and impact queries go here.
 
 step "done"

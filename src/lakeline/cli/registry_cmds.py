@@ -249,7 +249,7 @@ def compare(
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
 ) -> None:
-    """Params, metrics, signature and data (store diff) of two versions or branches."""
+    """Differing params, metrics, signature and data (store diff) of two versions or branches."""
     with _project() as project:
         rows = project.compare(a, b)
     emit_rows(rows, pick_format(json_, csv_), empty="(no differences)")

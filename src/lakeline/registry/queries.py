@@ -121,10 +121,11 @@ def lineage_roots(record: Mapping[str, Any], model: str) -> list[str]:
 
 
 def compare(ctx: RegistryContext, left: str, right: str) -> list[dict[str, Any]]:
-    """Params, metrics, signature and data (store diff) of two versions or refs, side by side."""
+    """Params that differ, every metric, signature and data (store diff) of two versions or refs."""
     a, b = _side(ctx, left), _side(ctx, right)
     rows: list[dict[str, Any]] = []
-    rows += _mapping_rows("param", a.record.get("params") or {}, b.record.get("params") or {}, deltas=False)
+    params = _mapping_rows("param", a.record.get("params") or {}, b.record.get("params") or {}, deltas=False)
+    rows += [r for r in params if r["change"]]  # every metric is shown; only params that differ
     rows += _mapping_rows("metric", a.record.get("metrics") or {}, b.record.get("metrics") or {}, deltas=True)
     rows += _signature_rows(a.record, b.record)
     for change in ctx.repo.diff(a.ref, b.ref, diff_type="two_dot"):
