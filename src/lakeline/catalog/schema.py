@@ -320,3 +320,29 @@ def render_markdown() -> str:
             out.append(f"| `{col.name}` | `{ctype}` | {col.doc} |")
         out.append("")
     return "\n".join(out)
+
+
+SCHEMA_START = "<!-- schema:start (generated from lakeline/catalog/schema.py) -->"
+SCHEMA_END = "<!-- schema:end -->"
+
+
+def update_docs(path: str) -> bool:
+    """Rewrite the generated schema section of ``path`` (docs/catalog.md); True if it changed."""
+    from pathlib import Path
+
+    doc = Path(path)
+    text = doc.read_text(encoding="utf-8")
+    head, start, rest = text.partition(SCHEMA_START)
+    _, end, tail = rest.partition(SCHEMA_END)
+    if not start or not end:
+        raise SystemExit(f"{path} lacks the {SCHEMA_START} ... {SCHEMA_END} markers")
+    new = f"{head}{SCHEMA_START}\n\n{render_markdown()}\n{SCHEMA_END}{tail}"
+    if new != text:
+        doc.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":
+    import sys
+
+    print("updated" if update_docs(sys.argv[1] if len(sys.argv) > 1 else "docs/catalog.md") else "up to date")
