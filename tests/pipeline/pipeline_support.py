@@ -161,7 +161,7 @@ def expected_lineage(lock: dict[str, Any]) -> list[dict[str, Any]]:
     for stage, body in lock["stages"].items():
         sources = []
         for dep in body.get("deps", []):
-            kind = "dir" if dep["md5"].endswith(".dir") else "file"
+            kind = "directory" if dep["md5"].endswith(".dir") else "file"
             sources.append((dep["path"], dep["md5"], kind))
         for file, values in (body.get("params") or {}).items():
             for key, value in flat(values).items():

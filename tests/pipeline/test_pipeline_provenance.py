@@ -112,7 +112,7 @@ def test_stage_graph_and_lineage_match_dvc_lock_exactly(tiny: Project) -> None:
         assert stage["params"] == {f: flat(v) for f, v in (body.get("params") or {}).items()}
     assert record["lineage"] == expected_lineage(lock)
     kinds = {(e["src_path"], e["src_kind"]) for e in record["lineage"]}
-    assert ("data/prepared", "dir") in kinds and ("params.yaml:train.lr", "param") in kinds
+    assert ("data/prepared", "directory") in kinds and ("params.yaml:train.lr", "param") in kinds
 
 
 FANOUT_DVC_YAML = """\

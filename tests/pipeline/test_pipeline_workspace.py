@@ -197,3 +197,14 @@ def test_status_before_any_commit_shows_the_pipeline_files_as_added(tiny: Projec
     assert "models/model.bin" in report.added and "dvc.lock" in report.added
     assert PROVENANCE_PATH not in report.added
     assert report.stale_stages == {}
+
+
+def test_a_store_holding_both_a_file_and_a_folder_of_one_name_is_rejected_before_writing(
+    tiny: Project,
+) -> None:
+    tiny.repo.put_object("main", "clash", b"a file")
+    tiny.repo.put_object("main", "clash/inner.txt", b"a file in a folder")
+    tiny.repo.commit("main", "clash")
+    with pytest.raises(InvalidPathError, match=r"'clash' and 'clash/inner\.txt'"):
+        tiny.checkout("main")
+    assert not (tiny.root / "clash").exists()

@@ -28,7 +28,7 @@ DIR_SUFFIX = ".dir"
 # (a fresh clone after `lakeline checkout`): the workspace is still up to date.
 NOT_IN_CACHE = "not in cache"
 
-PathKind = Literal["file", "dir"]
+PathKind = Literal["file", "directory"]
 
 
 @dataclass(frozen=True)
@@ -271,7 +271,7 @@ def _locked_path(entry: Any, stage: str) -> LockedPath:
     hash_name = str(entry.get("hash") or "md5")
     value = entry.get("md5") or entry.get("etag") or entry.get("checksum")
     digest = str(value) if value is not None else None
-    kind: PathKind = "dir" if digest is not None and digest.endswith(DIR_SUFFIX) else "file"
+    kind: PathKind = "directory" if digest is not None and digest.endswith(DIR_SUFFIX) else "file"
     return LockedPath(
         path=_norm(entry["path"]),
         hash=digest,

@@ -25,7 +25,7 @@ class LineageEdge:
     stage: str
     src_path: str
     src_hash: str | None
-    src_kind: str  # file | dir | param
+    src_kind: str  # file | directory | param (the catalog's lineage_edges.src_kind)
     dst_path: str
     dst_hash: str | None
 

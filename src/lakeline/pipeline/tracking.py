@@ -96,7 +96,7 @@ def _add_entry(
 ) -> bool:
     """Add a lock entry's file(s); False if it is absent from the workspace."""
     full = root / entry.path
-    if entry.kind == "dir" or full.is_dir():
+    if entry.kind == "directory" or full.is_dir():
         if not full.is_dir():
             return False
         listing: list[DirEntry] | None = None
@@ -127,7 +127,7 @@ def _is_code(dep: LockedPath, git_tracked: set[str]) -> bool:
     if dep.path in git_tracked:
         return True
     prefix = dep.path + "/"
-    return dep.kind == "dir" and any(p.startswith(prefix) for p in git_tracked)
+    return dep.kind == "directory" and any(p.startswith(prefix) for p in git_tracked)
 
 
 def _inside_any(path: str, roots: set[str]) -> bool:

@@ -114,6 +114,7 @@ def checkout(
     branch = _branch_name(repo, ref)
     target = stored_files(repo, commit.id)
     destinations = {path: safe_destination(root, path) for path in target}  # all checked first
+    _check_no_file_folder_clash(target)
     state = WorkspaceState.load(state_dir)
     hashes = HashCache(root, state.files)
     git_clean = _GitClean(root)
@@ -271,6 +272,20 @@ def _branch_name(repo: Repository, ref: str) -> str | None:
         return repo.get_branch(ref).name
     except (NotFoundError, InvalidInputError):  # a tag, a commit id, or an expression like main~1
         return None
+
+
+def _check_no_file_folder_clash(paths: Iterable[str]) -> None:
+    # An object store may hold both 'a' and 'a/b'; a file system cannot.
+    files = set(paths)
+    for path in sorted(files):
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            parent = "/".join(parts[:i])
+            if parent in files:
+                raise InvalidPathError(
+                    f"cannot materialise both {parent!r} and {path!r}: a path cannot be a file and a "
+                    "folder at once; rename one of them in the store"
+                )
 
 
 def _blocking_file(root: Path, path: str) -> str | None:
