@@ -247,6 +247,19 @@ def test_two_experiments_gate_promote_canary_switch_rollback_and_sql_over_events
         ("deploy", "classifier", "v1.1.0", "ops@example.com", "production", "100", "canary healthy"),
         ("rollback", "classifier", "v1.0.0", "ops@example.com", "production", None, "latency regression"),
     ]
+
+    # The catalog's derived views agree with the registry.
+    def query(sql: str) -> list[tuple[object, ...]]:
+        result = ops.sql(sql)
+        return [tuple(row[c] for c in result.columns) for row in result.rows]
+
+    assert query("select version, status, bump, tag from model_versions order by version") == [
+        ("v1.0.0", "active", "initial", "classifier-v1.0.0"),
+        ("v1.1.0", "active", "minor", "classifier-v1.1.0"),
+    ]
+    assert query("select env, version, traffic, shadow from deployments where model = 'classifier'") == [
+        ("production", "v1.0.0", 100.0, False)
+    ]
     # Every event is a commit on the registry branch in the store's own history.
     event_commits = [
         c
