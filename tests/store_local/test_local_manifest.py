@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lakeline.store.local import LocalRepository, LocalStore
-from lakeline.store.local.manifest import Entry, ManifestStore, Metarange
+from lakeline.store.local.manifest import Columns, Entry, ManifestStore, Metarange
 from lakeline.store.local.merge import diff_trees
 
 
@@ -64,7 +64,7 @@ def test_diff_reads_only_the_ranges_that_differ(
     reads: list[str] = []
     original = manifests.read_range
 
-    def counting_read(range_id: str) -> tuple[Entry, ...]:
+    def counting_read(range_id: str) -> Columns:
         reads.append(range_id)
         return original(range_id)
 

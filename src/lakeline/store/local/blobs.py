@@ -9,9 +9,14 @@ the BLAKE3 checksum and raise CorruptObjectError instead of returning wrong byte
 from __future__ import annotations
 
 import contextlib
+import errno
+import itertools
 import os
+import secrets
 import shutil
+import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +60,9 @@ class BlobStore:
         self.tmp = root / "tmp"
         self.root.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
+        self._folders: set[str] = set()
+        self._counter = itertools.count()
+        self._temp_prefix = f"blob-{os.getpid()}-{secrets.token_hex(4)}-"
 
     def path(self, checksum: str) -> Path:
         return self.root / checksum[:2] / checksum
@@ -68,9 +76,9 @@ class BlobStore:
         if not self.exists(checksum):
             fd, tmp = self._temp()
             try:
-                with os.fdopen(fd, "wb") as out:
+                with open(fd, "wb", closefd=True) as out:
                     out.write(data)
-                self._install(Path(tmp), checksum)
+                self._install(tmp, checksum)
             except BaseException:
                 _unlink(tmp)
                 raise
@@ -81,7 +89,7 @@ class BlobStore:
         size = 0
         fd, tmp = self._temp()
         try:
-            with os.fdopen(fd, "wb") as out:
+            with open(fd, "wb", closefd=True) as out:
                 while chunk := stream.read(CHUNK):
                     if not isinstance(chunk, bytes | bytearray | memoryview):
                         raise InvalidInputError("object stream must be opened in binary mode")
@@ -92,7 +100,7 @@ class BlobStore:
             if self.exists(checksum):
                 _unlink(tmp)
             else:
-                self._install(Path(tmp), checksum)
+                self._install(tmp, checksum)
         except BaseException:
             _unlink(tmp)
             raise
@@ -100,38 +108,48 @@ class BlobStore:
 
     def put_file(self, source: Path) -> BlobRef:
         try:
-            size = source.stat().st_size
-            if size < SMALL_FILE:
-                return self.put_bytes(source.read_bytes())
+            src = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             raise NotFoundError(f"local file {source} not found") from None
         except IsADirectoryError:
             raise InvalidInputError(f"{source} is a folder, not a file") from None
-        fd, tmp = self._temp()
-        os.close(fd)
-        try:
-            # Copy first, then hash the copy: the stored bytes are exactly the hashed bytes even
-            # if the source changes meanwhile, and the hash reads the copy from the page cache.
-            shutil.copyfile(source, tmp)
-            checksum = hash_file(Path(tmp))
-            size = os.stat(tmp).st_size
-            if self.exists(checksum):
+        info = os.fstat(src)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(src)
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise InvalidInputError(f"{source} is {kind}: upload files one by one (put_objects)")
+        with open(src, "rb", closefd=True) as reader:
+            if info.st_size < SMALL_FILE:
+                return self.put_bytes(reader.read())
+            fd, tmp = self._temp()
+            try:
+                # Copy first, then hash the copy: the stored bytes are exactly the hashed bytes
+                # even if the source changes meanwhile, and the hash reads the page cache.
+                with open(fd, "wb", closefd=True) as writer:
+                    _kernel_copy(reader, writer)
+                checksum = hash_file(Path(tmp))
+                size = os.stat(tmp).st_size
+                if self.exists(checksum):
+                    _unlink(tmp)
+                else:
+                    self._install(tmp, checksum)
+            except BaseException:
                 _unlink(tmp)
-            else:
-                self._install(Path(tmp), checksum)
-        except BaseException:
-            _unlink(tmp)
-            raise
+                raise
         return BlobRef(checksum, size)
 
     def _temp(self) -> tuple[int, str]:
-        return tempfile.mkstemp(dir=self.tmp, prefix="blob-")
+        # Created read-only: the open descriptor still writes, and the blob needs no chmod later.
+        name = os.path.join(self.tmp, f"{self._temp_prefix}{threading.get_ident()}-{next(self._counter)}")
+        flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC
+        return os.open(name, flags, 0o444), name
 
-    def _install(self, tmp: Path, checksum: str) -> None:
-        final = self.path(checksum)
-        final.parent.mkdir(exist_ok=True)
-        os.chmod(tmp, 0o444)
-        os.replace(tmp, final)
+    def _install(self, tmp: str | Path, checksum: str) -> None:
+        folder = checksum[:2]
+        if folder not in self._folders:
+            (self.root / folder).mkdir(exist_ok=True)
+            self._folders.add(folder)
+        os.replace(tmp, self.root / folder / checksum)
 
     # --- reading ------------------------------------------------------------------------------
     def read(self, checksum: str, what: str) -> bytes:
@@ -158,12 +176,9 @@ class BlobStore:
         """Write the blob to ``dest`` via a temp file beside it, verified before the rename."""
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-        os.close(fd)
         try:
-            try:
-                shutil.copyfile(self.path(checksum), tmp)
-            except FileNotFoundError:
-                raise self._missing(checksum, what) from None
+            with open(fd, "wb", closefd=True) as writer, self._open(checksum, what) as reader:
+                _kernel_copy(reader, writer)
             if hash_file(Path(tmp)) != checksum:
                 raise self._corrupt(checksum, what)
             os.chmod(tmp, 0o644)
@@ -195,6 +210,34 @@ class BlobStore:
             f"{what} is missing its data: blob {self.path(checksum)} does not exist; "
             "restore it from a backup or re-upload the object"
         )
+
+
+# errno values meaning "this kernel or this pair of files cannot copy that way": try the next way.
+_NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF})
+
+
+def _kernel_copy(reader: BinaryIO, writer: BinaryIO) -> None:
+    """Copy reader's file to writer's in the kernel (copy_file_range, else sendfile), else in Python.
+
+    Each way continues from the files' current offsets, so a fallback after a partial copy is safe.
+    """
+    src, dst = reader.fileno(), writer.fileno()
+    if hasattr(os, "copy_file_range"):
+        try:
+            while os.copy_file_range(src, dst, 1 << 30):
+                pass
+            return
+        except OSError as exc:
+            if exc.errno not in _NO_KERNEL_COPY:
+                raise
+    try:
+        while os.sendfile(dst, src, None, 1 << 30):
+            pass
+        return
+    except OSError as exc:
+        if exc.errno not in _NO_KERNEL_COPY:
+            raise
+    shutil.copyfileobj(reader, writer, CHUNK)
 
 
 def _unlink(path: str | Path) -> None:

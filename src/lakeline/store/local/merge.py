@@ -33,18 +33,31 @@ def diff_trees(
     lc.seek(first)
     rc.seek(first)
     while True:
-        if lc.at_range_start() and rc.at_range_start() and lc.range_id() == rc.range_id():
-            lc.skip_range()
-            rc.skip_range()
-            continue
         lk, rk = lc.peek_key(), rc.peek_key()
         if lk is None and rk is None:
             return
-        key = min(k for k in (lk, rk) if k is not None)
+        key: str = min(k for k in (lk, rk) if k is not None)
         if prefix and not key.startswith(prefix):
             return
-        # A cursor standing at an unloaded range start shows the range's min key; load it so
-        # the entries compared are real ones.
+        if lc.at_range_start() and rc.at_range_start():
+            lr, rr = lc.ranges[lc.ri], rc.ranges[rc.ri]
+            if lr.id == rr.id:
+                lc.skip_range()
+                rc.skip_range()
+                continue
+            if lr.min_key == rr.min_key and lr.max_key == rr.max_key:
+                # Aligned ranges (the usual case after in-place changes): compare whole columns.
+                lrows, rrows = lc.load(), rc.load()
+                if lrows.paths == rrows.paths:
+                    for row in lrows.differing_rows(rrows):
+                        path = lrows.paths[row]
+                        if path.startswith(prefix):
+                            yield TreeChange(path, lrows.entry(row), rrows.entry(row))
+                    lc.skip_range()
+                    rc.skip_range()
+                    continue
+        # Entry by entry. A cursor at an unloaded range start shows the range's min key; load
+        # it so the entries compared are real ones.
         if lk == key:
             lc.load()
         if rk == key:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lakeline.errors import StoreUnavailableError
 from lakeline.store.base import Commit, RepositoryInfo
@@ -52,18 +53,23 @@ CREATE TABLE IF NOT EXISTS commits (
     PRIMARY KEY (repo, id)
 );
 CREATE TABLE IF NOT EXISTS staging (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
     repo TEXT NOT NULL,
     branch TEXT NOT NULL,
     path TEXT NOT NULL,
+    seq INTEGER NOT NULL,
     tombstone INTEGER NOT NULL,
     checksum TEXT NOT NULL,
     size INTEGER NOT NULL,
     mtime INTEGER NOT NULL,
     content_type TEXT NOT NULL,
     metadata TEXT NOT NULL,
-    UNIQUE (repo, branch, path)
+    PRIMARY KEY (repo, branch, path)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
 );
+INSERT OR IGNORE INTO counters (name, value) VALUES ('staging_seq', 0);
 """
 
 
@@ -94,12 +100,40 @@ _COMMIT_COLUMNS = "parents, committer, message, creation_date, meta_range_id, me
 _STAGING_COLUMNS = "seq, path, tombstone, checksum, size, mtime, content_type, metadata"
 
 
-def _staged(row: Sequence[object]) -> StagedRow:
-    seq, path, tombstone, checksum, size, mtime, content_type, metadata = row
-    if tombstone:
-        return StagedRow(int(str(seq)), str(path), None)
-    entry = Entry(str(path), str(checksum), int(str(size)), int(str(mtime)), str(content_type), str(metadata))
-    return StagedRow(int(str(seq)), str(path), entry)
+def _staged(row: Any) -> StagedRow:
+    """A staging row (typed by the schema) as a StagedRow; hot in commits of many objects."""
+    if row[2]:
+        return StagedRow(row[0], row[1], None)
+    return StagedRow(row[0], row[1], Entry(row[1], row[3], row[4], row[5], row[6], row[7]))
+
+
+def _has_old_staging(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name='staging'").fetchone()
+    return bool(row) and "AUTOINCREMENT" in str(row[0])
+
+
+def _migrate_staging(conn: sqlite3.Connection) -> None:
+    """Stores made before staging became a WITHOUT ROWID table keep their staged rows."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if _has_old_staging(conn):
+            conn.execute("ALTER TABLE staging RENAME TO staging_old")
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO staging SELECT repo, branch, path, seq, tombstone, checksum, size, mtime, "
+                "content_type, metadata FROM staging_old"
+            )
+            conn.execute(
+                "UPDATE counters SET value = (SELECT coalesce(max(seq), 0) FROM staging_old) "
+                "WHERE name = 'staging_seq'"
+            )
+            conn.execute("DROP TABLE staging_old")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class MetadataDB:
@@ -108,7 +142,10 @@ class MetadataDB:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        self.conn.executescript(SCHEMA)
+        conn = self.conn
+        if _has_old_staging(conn):
+            _migrate_staging(conn)
+        conn.executescript(SCHEMA)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -119,6 +156,7 @@ class MetadataDB:
                 conn.execute("PRAGMA busy_timeout=60000")
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA cache_size=-65536")
             except sqlite3.Error as exc:
                 raise StoreUnavailableError(f"cannot open the store metadata {self.path}: {exc}") from None
             self._local.conn = conn
@@ -235,16 +273,23 @@ class MetadataDB:
     # --- staging ------------------------------------------------------------------------------
     @staticmethod
     def stage(
-        conn: sqlite3.Connection, repo: str, branch: str, rows: Iterable[tuple[str, Entry | None]]
+        conn: sqlite3.Connection, repo: str, branch: str, rows: Sequence[tuple[str, Entry | None]]
     ) -> None:
+        """Stage rows (inside a write transaction); each gets a new, larger ``seq``."""
+        if not rows:
+            return
+        top = conn.execute(
+            "UPDATE counters SET value = value + ? WHERE name = 'staging_seq' RETURNING value", (len(rows),)
+        ).fetchone()[0]
+        first = top - len(rows) + 1
         conn.executemany(
-            "INSERT OR REPLACE INTO staging (repo, branch, path, tombstone, checksum, size, mtime, "
-            "content_type, metadata) VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO staging (repo, branch, path, seq, tombstone, checksum, size, mtime, "
+            "content_type, metadata) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
-                (repo, branch, path, 0, e.checksum, e.size, e.mtime, e.content_type, e.metadata)
+                (repo, branch, path, seq, 0, e.checksum, e.size, e.mtime, e.content_type, e.metadata)
                 if e is not None
-                else (repo, branch, path, 1, "", 0, 0, "", "{}")
-                for path, e in rows
+                else (repo, branch, path, seq, 1, "", 0, 0, "", "{}")
+                for seq, (path, e) in enumerate(rows, first)
             ),
         )
 

@@ -68,6 +68,7 @@ MERGE_STRATEGY_KEY = ".lakefs.merge.strategy"
 # A commit/merge whose branch moved meanwhile is rebuilt on the new head this many times.
 CAS_ATTEMPTS = 20
 _PAGE = 1000
+_PUT_BLOCK = 128
 
 
 @dataclass(frozen=True)
@@ -388,8 +389,11 @@ class LocalRepository:
         if threads <= 1 or len(batch) == 1:
             blobs = [self._blobs.put_file(s) for s in sources]
         else:
+            # Blocks of files per task: one future per file costs more than a small file's hash.
+            blocks = [sources[i : i + _PUT_BLOCK] for i in range(0, len(sources), _PUT_BLOCK)]
+            put_block = self._put_block
             with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lakeline-put") as pool:
-                blobs = list(pool.map(self._blobs.put_file, sources, chunksize=64))
+                blobs = [blob for block in pool.map(put_block, blocks) for blob in block]
         now = int(time.time())
         entries = [
             Entry(path, blob.checksum, blob.size, now, ctype, meta)
@@ -397,6 +401,9 @@ class LocalRepository:
         ]
         self._stage(branch, [(e.path, e) for e in entries])
         return [self._stats(e) for e in entries]
+
+    def _put_block(self, sources: list[Path]) -> list[BlobRef]:
+        return [self._blobs.put_file(source) for source in sources]
 
     def _content_type(self, content_type: str | None) -> str:
         if content_type is None or content_type == "":
