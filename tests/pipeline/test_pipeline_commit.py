@@ -239,3 +239,16 @@ def test_run_without_a_pipeline_is_a_pipeline_error(tmp_path: Path) -> None:
 def test_dvc_status_sees_the_same_project_lakeline_committed(tiny: Project) -> None:
     # Sanity of the fixture: DVC itself considers the copied project up to date.
     assert "up to date" in dvc(tiny.root, "status")
+
+
+def test_an_always_changed_stage_does_not_make_the_pipeline_stale(tiny: Project) -> None:
+    text = (tiny.root / "dvc.yaml").read_text()
+    stamp = (
+        "  stamp:\n    cmd: echo stamped > stamp.txt\n    always_changed: true\n"
+        "    outs:\n      - stamp.txt\n"
+    )
+    (tiny.root / "dvc.yaml").write_text(text.replace("artifacts:", stamp + "\nartifacts:"))
+    repro(tiny.root)
+    result = tiny.commit("with an always-changed stage")
+    assert result.stale_stages == ()
+    assert tiny.repo.get_object("main", "stamp.txt") == b"stamped\n"

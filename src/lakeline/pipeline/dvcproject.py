@@ -27,6 +27,9 @@ DIR_SUFFIX = ".dir"
 # What `dvc status` reports for an output whose bytes are right but absent from DVC's cache
 # (a fresh clone after `lakeline checkout`): the workspace is still up to date.
 NOT_IN_CACHE = "not in cache"
+# What it reports for `always_changed: true` stages and stages without dependencies, even
+# right after `dvc repro`: a property of the stage, not evidence of stale outputs.
+ALWAYS_CHANGED = "always changed"
 
 PathKind = Literal["file", "directory"]
 
@@ -416,7 +419,8 @@ def _stage_names(root: Path, stages: list[Any]) -> dict[str, str]:
 def _stale_reasons(entries: Any) -> Iterator[str]:
     for entry in entries if isinstance(entries, list) else [entries]:
         if isinstance(entry, str):
-            yield entry
+            if entry != ALWAYS_CHANGED:
+                yield entry
             continue
         if not isinstance(entry, dict):
             continue
