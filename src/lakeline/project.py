@@ -479,7 +479,7 @@ class Project:
         from lakeline.catalog import sql as catalog_sql
 
         with self.catalog(sync=sync) as conn:
-            result = catalog_sql.run_query(conn, query)
+            result = catalog_sql.run_query(conn, query, arrow=parquet is not None)
         if parquet is not None:
             catalog_sql.write_parquet(result, Path(parquet), state_dir=self.state_dir)
         return result

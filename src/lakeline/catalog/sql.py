@@ -34,32 +34,24 @@ _REFUSALS = (
 
 @dataclass(frozen=True)
 class QueryResult:
-    """Columns and rows of a query; ``table`` keeps DuckDB's types for Parquet."""
+    """Columns and rows of a query; ``table`` (Arrow, DuckDB's exact types) only when asked for."""
 
     columns: tuple[str, ...]
     types: tuple[str, ...]
-    table: pa.Table | None
+    records: tuple[tuple[Any, ...], ...]
+    table: pa.Table | None = None
 
     @property
     def rows(self) -> list[dict[str, Any]]:
-        if self.table is None:
-            return []
-        return [_plain_row(row, self._map_columns) for row in self.table.to_pylist()]
-
-    @property
-    def _map_columns(self) -> frozenset[str]:
-        import pyarrow as pa
-
-        if self.table is None:
-            return frozenset()
-        return frozenset(f.name for f in self.table.schema if pa.types.is_map(f.type))
+        return [dict(zip(self.columns, record, strict=True)) for record in self.records]
 
     def __len__(self) -> int:
-        return 0 if self.table is None else self.table.num_rows
+        return len(self.records)
 
 
-def run_query(conn: duckdb.DuckDBPyConnection, query: str) -> QueryResult:
-    """Run ``query`` (one or more statements; the last one's rows are returned)."""
+def run_query(conn: duckdb.DuckDBPyConnection, query: str, *, arrow: bool = False) -> QueryResult:
+    """Run ``query`` (one or more statements; the last one's rows are returned). ``arrow``
+    also keeps the rows as an Arrow table (for Parquet); otherwise pyarrow is not imported."""
     import duckdb
 
     if not query.strip():
@@ -68,16 +60,27 @@ def run_query(conn: duckdb.DuckDBPyConnection, query: str) -> QueryResult:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             relation = conn.sql(query)
-            table = relation.to_arrow_table() if relation is not None else None
+            if relation is None:
+                return QueryResult((), (), ())
+            columns = tuple(relation.columns)
+            types = tuple(str(t) for t in relation.types)
+            if arrow:
+                table = relation.to_arrow_table()
+                records = tuple(tuple(row.values()) for row in _plain_rows(table))
+                return QueryResult(columns, types, records, table)
+            return QueryResult(columns, types, tuple(relation.fetchall()))
     except duckdb.Error as exc:
         raise sql_error(exc) from None
-    if table is None:
-        return QueryResult((), (), None)
-    return QueryResult(
-        tuple(table.column_names),
-        tuple(str(t) for t in relation.types) if relation is not None else (),
-        table,
-    )
+
+
+def _plain_rows(table: pa.Table) -> list[dict[str, Any]]:
+    import pyarrow as pa
+
+    maps = {f.name for f in table.schema if pa.types.is_map(f.type)}
+    rows: list[dict[str, Any]] = table.to_pylist()
+    if maps:
+        rows = [{k: (dict(v) if k in maps and v is not None else v) for k, v in r.items()} for r in rows]
+    return rows
 
 
 def sql_error(exc: Exception) -> CatalogError | PermissionDeniedError:
@@ -107,7 +110,7 @@ def write_parquet(result: QueryResult, dest: Path, *, state_dir: Path) -> Path:
         raise InvalidPathError(f"{dest} is a folder: give a file name, e.g. {dest}/result.parquet")
     if not target.parent.is_dir():
         raise InvalidPathError(f"cannot write {dest}: folder {target.parent} does not exist")
-    table = result.table if result.table is not None else pa.table({})
+    table = result.table if result.table is not None else pa.table({c: [] for c in result.columns})
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         pq.write_table(table, tmp)
@@ -116,9 +119,3 @@ def write_parquet(result: QueryResult, dest: Path, *, state_dir: Path) -> Path:
         tmp.unlink(missing_ok=True)
         raise InvalidPathError(f"cannot write {dest}: {exc.strerror}") from None
     return target
-
-
-def _plain_row(row: dict[str, Any], map_columns: frozenset[str]) -> dict[str, Any]:
-    if not map_columns:
-        return row
-    return {k: (dict(v) if k in map_columns and v is not None else v) for k, v in row.items()}
