@@ -125,7 +125,7 @@ def bench_large_file(work: Path, size: int, with_dvc: bool) -> list[Row]:
 
         peer = timed(hash_and_copy)
     copy_dest.unlink()
-    rows.append(Row(label, ours, peer_name, peer, f"then commit: {commit:.3f} s"))
+    rows.append(Row(label, ours, peer_name, peer, f"then commit: {seconds(commit)}"))
     if with_dvc:
         repo_dir = dvc_repo(work / "dvc-large")
         os.link(source, repo_dir / "large.bin")
@@ -150,7 +150,7 @@ def bench_small_files(work: Path, count: int, with_dvc: bool) -> list[Row]:
         put = timed(lambda: repo.put_objects("main", uploads))
         commit = timed(lambda: repo.commit("main", "small files"))
     label = f"ingest {count:,} small files (put_objects + commit)"
-    row = Row(label, put + commit, note=f"put_objects {put:.2f} s + commit {commit:.2f} s")
+    row = Row(label, put + commit, note=f"put_objects {seconds(put)} + commit {seconds(commit)}")
     if with_dvc:
         repo_dir = dvc_repo(work / "dvc-small")
         shutil.copytree(folder, repo_dir / "small", copy_function=os.link)
@@ -281,8 +281,12 @@ def main() -> None:
     print("| operation | lakeline | peer | peer time | lakeline speed-up | note |")
     print("|---|---:|---|---:|---:|---|")
     for r in rows:
-        peer_time = f"{r.peer_seconds:.3f} s" if r.peer_seconds is not None else ""
-        print(f"| {r.operation} | {r.lakeline:.3f} s | {r.peer} | {peer_time} | {r.ratio()} | {r.note} |")
+        peer_time = seconds(r.peer_seconds) if r.peer_seconds is not None else ""
+        print(f"| {r.operation} | {seconds(r.lakeline)} | {r.peer} | {peer_time} | {r.ratio()} | {r.note} |")
+
+
+def seconds(value: float) -> str:
+    return f"{value * 1000:.2f} ms" if value < 1 else f"{value:.2f} s"
 
 
 if __name__ == "__main__":
