@@ -6,6 +6,8 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lakeline import Project
 from lakeline.errors import DirtyBranchError, InvalidInputError, NoChangesError, NotFoundError, RegistryError
@@ -243,3 +245,22 @@ def test_unknown_versions_and_bad_environment_names_are_clear_errors(two_version
         project.deploy("classifier", "v1.0.0", env="Prod/EU")
     with pytest.raises(InvalidInputError, match="invalid version"):
         project.deploy("classifier", "latest", env="production")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    shares=st.lists(st.integers(min_value=1, max_value=1000), min_size=1, max_size=4),
+    traffic=st.floats(min_value=0.005, max_value=100, allow_nan=False),
+)
+def test_any_deploy_leaves_a_split_of_exactly_100_with_the_requested_share(
+    shares: list[int], traffic: float
+) -> None:
+    total = sum(shares)
+    live = tuple(Slot(Version(1, i, 0), 100.0 * s / total) for i, s in enumerate(shares))
+    new = Version(2, 0, 0)
+    _, split = plan_deploy(live, new, traffic, shadow=False)
+    assert sum(round(s.traffic * 100) for s in split) == 10000  # exactly 100%, in 0.01% units
+    assert all(s.traffic > 0 for s in split)
+    assert [s.version for s in split if s.version == new] == [new]
+    assert next(s.traffic for s in split if s.version == new) == round(traffic, 2)
+    assert split[-1].version == new  # the newest slot is last: growing it keeps keys in place

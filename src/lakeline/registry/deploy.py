@@ -82,7 +82,7 @@ def plan_deploy(current: Split, version: Version, traffic: float | None, shadow:
                 f"{version} is serving traffic here: deploy another version first, then shadow this one"
             )
         return "shadow", (*serving, *shadows, Slot(version, 0.0, True))
-    share = 100.0 if traffic is None else float(traffic)
+    share = 100.0 if traffic is None else round(float(traffic), 2)  # 0.01% resolution
     if not 0 < share <= 100:
         raise InvalidInputError(f"traffic must be more than 0 and at most 100 (percent), not {traffic}")
     if share == 100:
@@ -90,19 +90,23 @@ def plan_deploy(current: Split, version: Version, traffic: float | None, shadow:
     if not serving:
         raise RegistryError(
             f"a {plain_number(share)}% canary needs a live version to serve the other "
-            f"{plain_number(100 - share)}%: nothing else is live here; deploy with --traffic 100 first"
+            f"{plain_number(round(100 - share, 2))}%: nothing else is live here; "
+            "deploy with --traffic 100 first"
         )
-    remainder = 100.0 - share
-    total = sum(s.traffic for s in serving)
-    kept: list[Slot] = []
-    given = 0.0
-    for i, slot in enumerate(serving):
-        part = remainder - given if i == len(serving) - 1 else round(remainder * slot.traffic / total, 2)
-        part = round(part, 6)
-        given += part
-        if part > 0:
-            kept.append(Slot(slot.version, part))
+    units = _share_out(10000 - round(share * 100), [s.traffic for s in serving])
+    kept = [Slot(s.version, u / 100) for s, u in zip(serving, units, strict=True) if u > 0]
     return "canary", (*kept, Slot(version, share), *shadows)
+
+
+def _share_out(units: int, weights: list[float]) -> list[int]:
+    """Split ``units`` in proportion to ``weights`` exactly (largest remainders get the rest)."""
+    total = sum(weights)
+    quotas = [units * w / total for w in weights]
+    parts = [int(q) for q in quotas]
+    by_remainder = sorted(range(len(quotas)), key=lambda i: quotas[i] - parts[i], reverse=True)
+    for i in by_remainder[: units - sum(parts)]:
+        parts[i] += 1
+    return parts
 
 
 def previous_live(history: list[EnvState]) -> tuple[Version, Version]:
