@@ -12,6 +12,7 @@ import base64
 import binascii
 import hmac
 import json
+import queue
 import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,8 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and
     # the client's delayed ACK stall every keep-alive response by ~40 ms.
     disable_nagle_algorithm = True
+    # An idle keep-alive connection gives its worker back after this many seconds.
+    timeout = 60
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -153,14 +156,53 @@ class _Injected(Exception):
 
 
 class _Server(ThreadingHTTPServer):
+    """Connections are served by a bounded, reused set of threads: the embedded store keeps one
+    SQLite connection per thread until it is closed, so a thread per connection would pile up
+    connections in a long-running server."""
+
     daemon_threads = True
     allow_reuse_address = True
     # A busy test may open many connections at once (parallel uploads).
     request_queue_size = 128
+    max_connections = 256
 
     def __init__(self, address: tuple[str, int], state: ServerState, router: Router, verbose: bool) -> None:
         super().__init__(address, _Handler)
         self.state, self.router, self.verbose = state, router, verbose
+        self._queue: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+        self._workers: list[threading.Thread] = []
+        self._idle = 0
+        self._workers_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._workers_lock:
+            if self._idle > 0:
+                self._idle -= 1  # that idle worker takes this connection
+                spawn = False
+            else:
+                spawn = len(self._workers) < self.max_connections
+            if spawn:
+                # Daemon threads, like ThreadingHTTPServer's: a stopped server never waits on
+                # a client that keeps its connection open.
+                worker = threading.Thread(target=self._work, name="lakefs-test-server", daemon=True)
+                self._workers.append(worker)
+        self._queue.put((request, client_address))
+        if spawn:
+            worker.start()
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            self.process_request_thread(*item)
+            with self._workers_lock:
+                self._idle += 1
+
+    def server_close(self) -> None:
+        super().server_close()
+        for _ in self._workers:
+            self._queue.put(None)
 
 
 class LakeFSTestServer:

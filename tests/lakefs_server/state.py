@@ -41,6 +41,7 @@ class Checksums:
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # an fsync per upload would dominate
             self.local.conn = conn
         return conn
 
