@@ -54,6 +54,9 @@ class ProjectConfig:
     def save(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(state_dir / CONFIG_FILE, yaml.safe_dump(asdict(self), sort_keys=False))
+        ignore = state_dir / ".gitignore"
+        if not ignore.exists():  # the state folder is data, never source
+            ignore.write_text("# lakeline's local state: store, catalog, current branch\n*\n")
 
 
 def default_repository_name(root: Path) -> str:

@@ -101,7 +101,6 @@ class Project:
             project.store.repository(name)  # attach to the existing lakeFS repository
         config.default_branch = project.repo.info().default_branch
         config.save(state)
-        project._write_gitignore()
         project.set_current_branch(config.default_branch)
         return project
 
@@ -175,11 +174,6 @@ class Project:
             self.repo.get_branch(name)
         except NotFoundError:
             raise NotFoundError(f"branch {name!r} not found in {self.config.repository!r}") from None
-
-    def _write_gitignore(self) -> None:
-        ignore = self.state_dir / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# lakeline's local state: store, catalog, current branch\n*\n")
 
     # --- after lakeline's own writes ----------------------------------------------------------
     def after_write(self) -> None:
