@@ -249,3 +249,24 @@ def test_runs_standalone_and_prints_its_url_and_keys(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_an_answer_the_sdk_could_not_read_is_caught_as_a_server_bug() -> None:
+    from tests.lakefs_server.server import validate_model
+
+    commit = {
+        "id": "c" * 64,
+        "parents": [],
+        "committer": "x",
+        "message": "m",
+        "creation_date": 1,
+        "meta_range_id": "",
+        "metadata": {},
+    }
+    validate_model("Commit", commit)
+    with pytest.raises(Exception, match="creation_date"):
+        validate_model("Commit", {**commit, "creation_date": 1.5})  # lakefs-sdk wants an int
+    with pytest.raises(Exception, match="next_offset"):
+        validate_model(
+            "RefList", {"results": [], "pagination": {"has_more": False, "results": 0, "max_per_page": 1}}
+        )
