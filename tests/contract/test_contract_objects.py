@@ -236,3 +236,9 @@ def test_list_objects_merges_staging_over_committed_state(repo: Repository) -> N
     assert paths(listed) == ["a", "b", "c"]
     c_stats = listed[2]
     assert isinstance(c_stats, ObjectStats) and c_stats.size_bytes == 2
+
+
+def test_delete_objects_skips_paths_that_do_not_exist(repo: Repository) -> None:
+    commit_files(repo, "main", {"a": b"a", "b": b"b"})
+    repo.delete_objects("main", ["a", "never-there"])
+    assert contents(repo, "main") == {"b": b"b"}

@@ -123,3 +123,14 @@ def test_put_rejects_unreadable_sources(repo: LocalRepository, tmp_path: Path) -
     with pytest.raises(InvalidInputError):
         repo.put_object("main", "a", io.StringIO("text stream"))  # type: ignore[arg-type]
     assert list(repo.diff_uncommitted("main")) == []
+
+
+def test_put_objects_with_a_missing_source_stages_nothing(repo: LocalRepository, tmp_path: Path) -> None:
+    from lakeline.store import Upload
+
+    good = tmp_path / "good"
+    good.write_bytes(b"good")
+    uploads = [Upload("good", good), Upload("missing", tmp_path / "missing"), Upload("good2", good)]
+    with pytest.raises(NotFoundError, match="missing"):
+        repo.put_objects("main", uploads, workers=2)
+    assert list(repo.diff_uncommitted("main")) == []
