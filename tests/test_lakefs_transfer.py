@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lakeline.errors import CorruptObjectError
+from lakeline.errors import CorruptObjectError, NotFoundError
 from lakeline.store import Upload
 from lakeline.store.lakefs import LakeFSRepository, LakeFSStore
 from lakeline.store.lakefs.client import RetryPolicy
@@ -86,6 +86,8 @@ def test_checksum_is_the_md5_lakefs_reports_and_is_verified_on_read(
     try:
         with pytest.raises(CorruptObjectError, match=r"model\.pkl"):
             repo.get_object("main", "model.pkl")
+        with repo.open_object("main", "model.pkl") as stream, pytest.raises(CorruptObjectError):
+            stream.read(7000)  # exactly the size: no read ever reaches EOF
         dest = tmp_path / "out" / "model.pkl"
         with pytest.raises(CorruptObjectError):
             repo.download_object("main", "model.pkl", dest)
@@ -154,6 +156,11 @@ class _Pipe(io.RawIOBase):
         chunk = self.inner.read(min(len(buffer), 1000))
         buffer[: len(chunk)] = chunk
         return len(chunk)
+
+
+def test_missing_local_file_is_not_found(repo: LakeFSRepository, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="not found"):
+        repo.put_objects("main", [Upload("a", tmp_path / "missing")])
 
 
 def test_non_seekable_and_offset_streams_upload_what_remains(repo: LakeFSRepository) -> None:

@@ -374,7 +374,9 @@ class LakeFSRepository:
             workers = min(16, len(items))
         if workers <= 1:
             return [
-                self.put_object(branch, u.path, u.source, metadata=u.metadata, content_type=u.content_type)
+                self.put_object(
+                    branch, u.path, Path(u.source), metadata=u.metadata, content_type=u.content_type
+                )
                 for u in items
             ]
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lakeline-upload")
@@ -384,7 +386,7 @@ class LakeFSRepository:
                     self.put_object,
                     branch,
                     u.path,
-                    u.source,
+                    Path(u.source),
                     metadata=u.metadata,
                     content_type=u.content_type,
                 )

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 import urllib3
 
-from lakeline.errors import CorruptObjectError, InvalidInputError
+from lakeline.errors import CorruptObjectError, InvalidInputError, NotFoundError, StoreUnavailableError
 from lakeline.store.base import Data
 from lakeline.store.lakefs.client import LakeFSClient
 
@@ -68,6 +68,8 @@ def source_of(data: Data) -> Iterator[Source]:
     if isinstance(data, Path):
         try:
             size = data.stat().st_size
+        except FileNotFoundError:
+            raise NotFoundError(f"local file {data} not found") from None
         except OSError as exc:
             raise InvalidInputError(f"cannot read {data}: {exc.strerror or type(exc).__name__}") from None
         with _FileOpener(data) as opener:
@@ -190,7 +192,7 @@ class VerifyingReader(io.RawIOBase):
         try:
             data = self.response.read(len(buffer))
         except urllib3.exceptions.HTTPError as exc:
-            raise CorruptObjectError(
+            raise StoreUnavailableError(
                 f"{self.what}: the download broke off after {self.count} bytes ({type(exc).__name__}); "
                 "try again"
             ) from None
@@ -201,6 +203,9 @@ class VerifyingReader(io.RawIOBase):
             self.md5.update(data)
         self.count += len(data)
         buffer[: len(data)] = data
+        if self.size is not None and self.count >= self.size:
+            # A reader that stops at exactly the expected size never asks for EOF: check now.
+            self._verify()
         return len(data)
 
     def _verify(self) -> None:
