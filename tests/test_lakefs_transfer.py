@@ -201,3 +201,21 @@ def test_objects_over_the_single_put_limit_go_through_lakefs(
     else:
         assert [m for m, _ in uploads] == ["POST", "POST"]
     assert repo.get_object("main", "over.bin") == b"o" * 2000
+
+
+class _Shrinking(io.BytesIO):
+    """Claims (by seeking) more bytes than it then gives: a file truncated while uploading."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(min(size if size and size > 0 else 10, 10)) if self.tell() < 10 else b""
+
+
+def test_a_source_that_shrinks_during_upload_fails_cleanly(repo: LakeFSRepository) -> None:
+    from lakeline.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="changed while being uploaded"):
+        repo.put_object("main", "shrunk.bin", _Shrinking(b"x" * 5000))
+    with pytest.raises(NotFoundError):
+        repo.stat_object("main", "shrunk.bin")
+    repo.put_object("main", "after.bin", b"the connection pool still works")
+    assert repo.get_object("main", "after.bin") == b"the connection pool still works"

@@ -90,6 +90,9 @@ class _Handler(BaseHTTPRequestHandler):
         except LakelineError as exc:
             err = from_store_error(exc)
             response = Response(err.status, err.body, err.model)
+        except ConnectionError:  # the client left mid-request (ClientGone, reset): no one to answer
+            self.close_connection = True
+            return
         try:
             body.drain()  # never leave unread request bytes on a keep-alive connection
         except OSError:

@@ -21,6 +21,10 @@ from .errors import ApiError, bad_request
 CHUNK = 1 << 20
 
 
+class ClientGone(ConnectionError):
+    """The client closed the connection before sending the whole request body."""
+
+
 class BodyReader:
     """The request body as a stream: exactly Content-Length bytes, or a chunked body decoded."""
 
@@ -39,8 +43,11 @@ class BodyReader:
             size = CHUNK
         if not self.chunked:
             data = self.rfile.read(min(size, self.remaining))
+            if not data:
+                # The client went away mid-body: what arrived must not be stored as the object.
+                raise ClientGone(f"request body ended {self.remaining} bytes short of its Content-Length")
             self.remaining -= len(data)
-            if not data or self.remaining == 0:
+            if self.remaining == 0:
                 self.done = True
             return data
         if self.chunk_left == 0:
@@ -52,6 +59,8 @@ class BodyReader:
                 self.done = True
                 return b""
         data = self.rfile.read(min(size, self.chunk_left))
+        if not data:
+            raise ClientGone("chunked request body ended inside a chunk")
         self.chunk_left -= len(data)
         if self.chunk_left == 0:
             self.rfile.readline(8)  # the CRLF after each chunk

@@ -144,10 +144,13 @@ class _NoClose(io.RawIOBase):
 
 
 class HashingReader(io.RawIOBase):
-    """Reads through to ``inner`` while hashing what passed (MD5, the lakeFS checksum)."""
+    """Reads exactly ``size`` bytes through from ``inner`` while hashing them (MD5, the lakeFS
+    checksum). The body must match the Content-Length sent: a source that grew is cut there,
+    one that shrank fails the upload (instead of leaving the server waiting for bytes)."""
 
-    def __init__(self, inner: BinaryIO) -> None:
+    def __init__(self, inner: BinaryIO, size: int) -> None:
         self.inner = inner
+        self.size = size
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.count = 0
 
@@ -155,10 +158,17 @@ class HashingReader(io.RawIOBase):
         return True
 
     def read(self, size: int = -1) -> bytes:
-        data = self.inner.read(size if size is not None and size >= 0 else CHUNK)
-        if data:
-            self.md5.update(data)
-            self.count += len(data)
+        wanted = min(size if size is not None and size >= 0 else CHUNK, self.size - self.count)
+        if wanted <= 0:
+            return b""
+        data = self.inner.read(wanted)
+        if not data:
+            raise InvalidInputError(
+                f"the upload source ended after {self.count} of {self.size} bytes: it changed while "
+                "being uploaded; upload it again"
+            )
+        self.md5.update(data)
+        self.count += len(data)
         return data
 
     def readinto(self, buffer: Any) -> int:
@@ -291,7 +301,7 @@ def upload_api(
     hashers: list[HashingReader] = []
 
     def body() -> HashingReader:
-        hashers.append(HashingReader(source.open()))
+        hashers.append(HashingReader(source.open(), source.size))
         return hashers[-1]
 
     response = client.raw(what, "POST", url, body=body, headers=headers, idempotent=True, ok=(201, 200))
@@ -309,7 +319,7 @@ def upload_presigned(
     hashers: list[HashingReader] = []
 
     def body() -> HashingReader:
-        hashers.append(HashingReader(source.open()))
+        hashers.append(HashingReader(source.open(), source.size))
         return hashers[-1]
 
     headers = {"Content-Length": str(source.size)}
