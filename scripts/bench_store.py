@@ -220,7 +220,7 @@ def bench_big_branch(work: Path, objects: int) -> list[Row]:
         step = objects // changed
         edits: list[tuple[str, Entry | None]] = []
         for k in range(changed):
-            i = k * step
+            i = k * step + (k * 37) % step  # spread over every directory, so over every range
             path = f"data/{i % 1000:03d}/{i:08d}.bin"
             blob = blobs[(i + 1) % len(blobs)]
             edits.append((path, Entry(path, blob.checksum, blob.size, 0, blob.content_type, blob.metadata)))
