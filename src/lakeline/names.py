@@ -37,7 +37,7 @@ VERSION_TAG = re.compile(
 
 
 def check_repository_name(name: str) -> str:
-    if not REPOSITORY_NAME.match(name):
+    if not REPOSITORY_NAME.fullmatch(name):
         raise InvalidNameError(
             f"invalid repository name {name!r}: use 3-63 lowercase letters, digits and '-', "
             "starting with a letter or digit"
@@ -46,9 +46,9 @@ def check_repository_name(name: str) -> str:
 
 
 def check_branch_name(name: str) -> str:
-    if COMMIT_ID.match(name):
+    if COMMIT_ID.fullmatch(name):
         raise InvalidNameError(f"invalid branch name {name!r}: it would read as a commit id")
-    if not BRANCH_NAME.match(name):
+    if not BRANCH_NAME.fullmatch(name):
         raise InvalidNameError(
             f"invalid branch name {name!r}: use letters, digits, '_' and '-' "
             "(no '/', '.' or spaces), not starting with '-'"
@@ -87,7 +87,7 @@ def check_object_path(path: str) -> str:
 
 
 def check_model_name(name: str) -> str:
-    if not MODEL_NAME.match(name):
+    if not MODEL_NAME.fullmatch(name):
         raise InvalidNameError(
             f"invalid model name {name!r}: use lowercase letters and digits separated by single '-'"
         )
@@ -95,7 +95,7 @@ def check_model_name(name: str) -> str:
 
 
 def check_alias_name(name: str) -> str:
-    if not ALIAS_NAME.match(name):
+    if not ALIAS_NAME.fullmatch(name):
         raise InvalidNameError(
             f"invalid alias {name!r}: start with a lowercase letter; then letters, digits, '_', '-'"
         )
@@ -116,7 +116,7 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        match = SEMVER.match(text.strip())
+        match = SEMVER.fullmatch(text.strip())
         if not match:
             raise InvalidNameError(f"invalid version {text!r}: expected MAJOR.MINOR.PATCH, e.g. v1.2.0")
         return cls(int(match["major"]), int(match["minor"]), int(match["patch"]))
@@ -141,7 +141,7 @@ def version_tag(model: str, version: Version) -> str:
 
 def parse_version_tag(tag: str) -> tuple[str, Version] | None:
     """The inverse of `version_tag`; None for tags that are not model versions."""
-    match = VERSION_TAG.match(tag)
+    match = VERSION_TAG.fullmatch(tag)
     if not match:
         return None
     return match["model"], Version.parse(match["version"])

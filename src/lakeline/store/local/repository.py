@@ -15,7 +15,7 @@ import io
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -38,7 +38,6 @@ from lakeline.names import (
     COMMIT_ID_PREFIX,
     check_branch_name,
     check_object_path,
-    check_repository_name,
     check_tag_name,
 )
 from lakeline.store.base import (
@@ -120,22 +119,6 @@ def check_metadata(metadata: Mapping[str, str] | None, what: str) -> dict[str, s
         if not key:
             raise InvalidInputError(f"{what} metadata keys must not be empty")
     return dict(metadata)
-
-
-def checked_name(check: Callable[[str], str], name: str) -> str:
-    """Apply a lakeline.names rule, also refusing a trailing newline (which its ``$`` lets through)."""
-    check(name)
-    if name.endswith("\n"):
-        check(name.rstrip("\n") + " ")  # raises the rule's own message
-    return name
-
-
-def check_branch(name: str) -> str:
-    return checked_name(check_branch_name, name)
-
-
-def check_repository(name: str) -> str:
-    return checked_name(check_repository_name, name)
 
 
 def _amount(amount: int | None) -> int | None:
@@ -253,7 +236,7 @@ class LocalRepository:
 
     # --- branches -----------------------------------------------------------------------------
     def create_branch(self, name: str, source: str) -> Branch:
-        check_branch(name)
+        check_branch_name(name)
         commit = self._resolve(source).commit
         with self._db.write() as conn:
             if self._db.branch_commit(self._name, name, conn) is not None:

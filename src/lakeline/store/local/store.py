@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lakeline.errors import AlreadyExistsError, ConfigError, NotFoundError
+from lakeline.names import check_branch_name, check_repository_name
 from lakeline.store.base import Commit, RepositoryInfo
 from lakeline.store.local.blobs import BlobStore
 from lakeline.store.local.manifest import RANGE_BITS, ManifestStore
 from lakeline.store.local.metadata import MetadataDB
-from lakeline.store.local.repository import LocalRepository, check_branch, check_repository, commit_id_for
+from lakeline.store.local.repository import LocalRepository, commit_id_for
 
 FIRST_COMMIT_MESSAGE = "Repository created"
 
@@ -51,8 +52,8 @@ class LocalStore:
     def create_repository(
         self, name: str, *, default_branch: str = "main", storage_namespace: str | None = None
     ) -> LocalRepository:
-        check_repository(name)
-        check_branch(default_branch)
+        check_repository_name(name)
+        check_branch_name(default_branch)
         namespace = storage_namespace or f"local://{self.root / 'repositories' / name}"
         now = int(time.time())
         empty = self.manifests.write_empty()
