@@ -110,6 +110,7 @@ def build_graph(db: Path, commits: int, edges_per_commit: int) -> dict[str, Any]
     reaches 100 commits and all their stages."""
     import duckdb
 
+    from lakeline.catalog.schema import hash_key
     from lakeline.catalog.sync import ensure_schema
 
     params = 4
@@ -138,10 +139,25 @@ def build_graph(db: Path, commits: int, edges_per_commit: int) -> dict[str, Any]
                                          ELSE md5('out' || c.seq || '/' || (s.k - 1)) END)
                  ELSE (c.seq % 7 + p.j)::VARCHAR END,
             CASE WHEN p.j = 0 THEN 'file' ELSE 'param' END,
-            'data/s' || s.k, md5('out' || c.seq || '/' || s.k)
+            'data/s' || s.k, md5('out' || c.seq || '/' || s.k), NULL, NULL
         FROM c, s, p
         ORDER BY c.seq, s.k, p.j
         """
+    )
+    # The join keys are lakeline's own (BLAKE2b), computed in Python as sync does.
+    hashes = [
+        h
+        for (h,) in conn.execute(
+            "SELECT src_hash FROM lineage_edges UNION SELECT dst_hash FROM lineage_edges"
+        ).fetchall()
+    ]
+    conn.execute(
+        "CREATE TEMP TABLE keys AS SELECT unnest(?::VARCHAR[]) AS h, unnest(?::BIGINT[]) AS k",
+        [hashes, [hash_key(h) for h in hashes]],
+    )
+    conn.execute(
+        "UPDATE lineage_edges SET src_key = (SELECT k FROM keys WHERE h = src_hash AND src_kind <> 'param'), "
+        "dst_key = (SELECT k FROM keys WHERE h = dst_hash)"
     )
     conn.execute(
         f"""

@@ -482,26 +482,34 @@ class Project:
         """Upstream closure of ``PATH@REF``, ``PATH`` (current branch) or ``MODEL@VERSION|ALIAS``."""
         from lakeline.catalog import lineage
 
-        def work(conn: duckdb.DuckDBPyConnection) -> LineageGraph:
-            resolved = lineage.resolve_target(
+        def resolve(conn: duckdb.DuckDBPyConnection) -> lineage.Target:
+            return lineage.resolve_target(
                 conn, self.repo, target, default_ref=self.current_branch, allow_model=True
             )
-            return lineage.upstream(conn, self.repo, resolved)
 
-        return lineage.fresh_read(lambda sync: self.catalog(sync=sync), self.sync_catalog, work)
+        return lineage.fresh_read(
+            lambda sync: self.catalog(sync=sync),
+            self.sync_catalog,
+            resolve,
+            lambda conn, resolved: lineage.upstream(conn, self.repo, resolved),
+        )
 
     def impact(self, target: str) -> ImpactReport:
         """Downstream closure of the object ``PATH@REF``: every output, commit and model version
         built from its content, transitively (answers data-deletion requests)."""
         from lakeline.catalog import lineage
 
-        def work(conn: duckdb.DuckDBPyConnection) -> ImpactReport:
-            resolved = lineage.resolve_target(
+        def resolve(conn: duckdb.DuckDBPyConnection) -> lineage.Target:
+            return lineage.resolve_target(
                 conn, self.repo, target, default_ref=self.current_branch, allow_model=False
             )
-            return lineage.downstream(conn, self.repo, resolved)
 
-        return lineage.fresh_read(lambda sync: self.catalog(sync=sync), self.sync_catalog, work)
+        return lineage.fresh_read(
+            lambda sync: self.catalog(sync=sync),
+            self.sync_catalog,
+            resolve,
+            lambda conn, resolved: lineage.downstream(conn, self.repo, resolved),
+        )
 
     # --- store operations -----------------------------------------------------------------------
     # Thin routes onto the repository. ``REF/PATH`` arguments are parsed by lakeline.refpath and

@@ -257,13 +257,17 @@ def test_lineage_of_a_commit_newer_than_the_catalog_syncs_and_retries(project: P
     def sync() -> None:
         syncs.append(project.sync_catalog())
 
-    def work(conn: Any) -> Any:
-        resolved = lineage.resolve_target(
+    def resolve(conn: Any) -> Any:
+        return lineage.resolve_target(
             conn, project.repo, f"{MODEL}@main", default_ref="main", allow_model=True
         )
-        return lineage.upstream(conn, project.repo, resolved)
 
     # The first read skips the sync (as a busy catalog would make it), meets the new commit,
-    # syncs for real and reads again.
-    graph = lineage.fresh_read(lambda _: project.catalog(sync=False), sync, work)
+    # syncs for real and computes again for that same commit, although main moved meanwhile.
+    def compute(conn: Any, target: Any) -> Any:
+        if not syncs:
+            pipeline_commit(project.repo, "main", raw=b"even newer\n", lr=0.8)
+        return lineage.upstream(conn, project.repo, target)
+
+    graph = lineage.fresh_read(lambda _: project.catalog(sync=False), sync, resolve, compute)
     assert graph.hash == newer.model_hash and len(syncs) == 1

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from lakeline.catalog.schema import hash_key
 from lakeline.errors import CatalogError, InvalidInputError, NotFoundError
 from lakeline.names import MODEL_NAME, SEMVER, Version, check_object_path, version_tag
 from lakeline.store.base import Repository
@@ -291,17 +292,21 @@ class NotIndexedError(CatalogError):
 def fresh_read(
     open_catalog: Callable[[bool], AbstractContextManager[duckdb.DuckDBPyConnection]],
     sync: Callable[[], object],
-    work: Callable[[duckdb.DuckDBPyConnection], T],
+    resolve: Callable[[duckdb.DuckDBPyConnection], Target],
+    compute: Callable[[duckdb.DuckDBPyConnection, Target], T],
 ) -> T:
-    """Run ``work`` on a quietly synced catalog; if it meets a commit the catalog has not
-    indexed yet, sync for real (waiting for the lock) and run it once more."""
+    """Resolve the target and compute on a quietly synced catalog; if the target's commit is not
+    indexed yet, sync for real (waiting for the lock) and compute once more for the same commit
+    (a branch that moved meanwhile does not send it chasing the new head)."""
+    target: Target | None = None
     try:
         with open_catalog(True) as conn:
-            return work(conn)
+            target = resolve(conn)
+            return compute(conn, target)
     except NotIndexedError:
         sync()
     with open_catalog(False) as conn:
-        return work(conn)
+        return compute(conn, target if target is not None else resolve(conn))
 
 
 def _commit_row(conn: duckdb.DuckDBPyConnection, target: Target) -> tuple[int, str | None, bool | None]:
@@ -318,16 +323,17 @@ def _commit_row(conn: duckdb.DuckDBPyConnection, target: Target) -> tuple[int, s
 
 # --- lineage -------------------------------------------------------------------------------------
 _UPSTREAM_SQL = """
-WITH RECURSIVE up(path, hash) AS (
+WITH RECURSIVE edges AS MATERIALIZED (
+    SELECT stage, src_path, src_hash, src_kind, dst_path, dst_hash FROM lineage_edges WHERE seq = ?
+),
+up(path, hash) AS (
     SELECT ?::VARCHAR, ?::VARCHAR
     UNION
     SELECT e.src_path, e.src_hash
-    FROM lineage_edges e JOIN up ON e.dst_path = up.path AND e.dst_hash IS NOT DISTINCT FROM up.hash
-    WHERE e.seq = ?
+    FROM edges e JOIN up ON e.dst_path = up.path AND e.dst_hash IS NOT DISTINCT FROM up.hash
 )
 SELECT DISTINCT e.stage, e.src_path, e.src_hash, e.src_kind, e.dst_path, e.dst_hash
-FROM lineage_edges e JOIN up ON e.dst_path = up.path AND e.dst_hash IS NOT DISTINCT FROM up.hash
-WHERE e.seq = ?
+FROM edges e JOIN up ON e.dst_path = up.path AND e.dst_hash IS NOT DISTINCT FROM up.hash
 ORDER BY e.stage, e.dst_path, e.src_kind, e.src_path
 """
 
@@ -338,7 +344,7 @@ def upstream(conn: duckdb.DuckDBPyConnection, repo: Repository, target: Target) 
     hash_ = _recorded_hash(conn, seq, target.path, target)
     if hash_ is None:
         hash_ = object_md5(repo, target)
-    rows = conn.execute(_UPSTREAM_SQL, [target.path, hash_, seq, seq]).fetchall()
+    rows = conn.execute(_UPSTREAM_SQL, [seq, target.path, hash_]).fetchall()
     edges = tuple(LineageEdge(*row) for row in rows)
     names = sorted({e.stage for e in edges})
     stages: tuple[StageInfo, ...] = ()
@@ -396,15 +402,36 @@ def object_md5(repo: Repository, target: Target) -> str:
 
 
 # --- impact --------------------------------------------------------------------------------------
+# Recursion on the 64-bit keys (a plain integer hash join per level; params have no key, so
+# they never start a path), returning every edge that leaves a reached hash.
 _DOWNSTREAM_SQL = """
-WITH RECURSIVE down(hash) AS (
-    SELECT unnest(?::VARCHAR[])
+WITH RECURSIVE down(k) AS (
+    SELECT unnest(?::BIGINT[])
     UNION
-    SELECT e.dst_hash
-    FROM lineage_edges e JOIN down ON e.src_hash = down.hash
-    WHERE e.src_kind IS DISTINCT FROM 'param' AND e.dst_hash IS NOT NULL
+    SELECT e.dst_key FROM lineage_edges e JOIN down ON e.src_key = down.k WHERE e.dst_key IS NOT NULL
 )
-SELECT hash FROM down
+SELECT e.commit_id, e.stage, e.dst_path, e.dst_hash
+FROM lineage_edges e SEMI JOIN down ON e.src_key = down.k
+"""
+
+_AFFECTED_COMMITS_SQL = """
+WITH hit AS (SELECT unnest(?::VARCHAR[]) AS id),
+refs AS (
+    SELECT commit_id, list(name ORDER BY name) FILTER (WHERE kind = 'branch') AS branches,
+        list(name ORDER BY name) FILTER (WHERE kind = 'tag') AS tags
+    FROM (SELECT name, commit_id, 'branch' AS kind FROM branches UNION ALL
+          SELECT name, commit_id, 'tag' FROM tags) SEMI JOIN hit ON hit.id = commit_id
+    GROUP BY commit_id
+)
+SELECT c.id, c.time, c.message, c.kind, coalesce(r.branches, []), coalesce(r.tags, [])
+FROM commits c SEMI JOIN hit ON hit.id = c.id LEFT JOIN refs r ON r.commit_id = c.id
+ORDER BY c.seq
+"""
+
+_AFFECTED_VERSIONS_SQL = """
+SELECT model, version, tag, commit_id, status FROM model_versions
+WHERE commit_id IN (SELECT unnest(?::VARCHAR[]))
+ORDER BY model, major, minor, patch
 """
 
 _CONTAINING_DIRS_SQL = """
@@ -424,55 +451,22 @@ def downstream(conn: duckdb.DuckDBPyConnection, repo: Repository, target: Target
     hash_, source = (recorded, "lineage") if recorded is not None else (object_md5(repo, target), "md5")
     dirs = tuple(r[0] for r in conn.execute(_CONTAINING_DIRS_SQL, [seq, seq, target.path]).fetchall())
     start = [hash_, *dirs]
-    hashes = [r[0] for r in conn.execute(_DOWNSTREAM_SQL, [start]).fetchall()]
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _impact_hashes AS SELECT unnest(?::VARCHAR[]) AS hash", [hashes]
-    )
-    try:
-        outputs = _rows(
-            conn,
-            """
-            SELECT e.dst_path, e.dst_hash, e.stage, count(DISTINCT e.commit_id)
-            FROM lineage_edges e SEMI JOIN _impact_hashes h ON e.src_hash = h.hash
-            WHERE e.src_kind IS DISTINCT FROM 'param'
-            GROUP BY ALL ORDER BY e.dst_path, e.stage, e.dst_hash
-            """,
-        )
-        commits = _rows(
-            conn,
-            """
-            WITH hit AS (
-                SELECT DISTINCT e.commit_id
-                FROM lineage_edges e SEMI JOIN _impact_hashes h ON e.src_hash = h.hash
-                WHERE e.src_kind IS DISTINCT FROM 'param'
-            )
-            SELECT c.id, c.time, c.message, c.kind,
-                coalesce((SELECT list(b.name ORDER BY b.name) FROM branches b WHERE b.commit_id = c.id), []),
-                coalesce((SELECT list(t.name ORDER BY t.name) FROM tags t WHERE t.commit_id = c.id), [])
-            FROM commits c SEMI JOIN hit ON hit.commit_id = c.id
-            ORDER BY c.seq
-            """,
-        )
-        versions = _rows(
-            conn,
-            """
-            SELECT mv.model, mv.version, mv.tag, mv.commit_id, mv.status FROM model_versions mv
-            WHERE mv.commit_id IN (
-                SELECT e.commit_id FROM lineage_edges e SEMI JOIN _impact_hashes h ON e.src_hash = h.hash
-                WHERE e.src_kind IS DISTINCT FROM 'param'
-            )
-            ORDER BY mv.model, mv.major, mv.minor, mv.patch
-            """,
-        )
-    finally:
-        conn.execute("DROP TABLE IF EXISTS _impact_hashes")
+    edges = conn.execute(_DOWNSTREAM_SQL, [[hash_key(h) for h in start]]).fetchall()
+    per_output: dict[tuple[str, str | None, str], set[str]] = {}
+    for commit_id, stage, dst_path, dst_hash in edges:
+        per_output.setdefault((dst_path, dst_hash, stage), set()).add(commit_id)
+    commit_ids = sorted({e[0] for e in edges})
+    commits = conn.execute(_AFFECTED_COMMITS_SQL, [commit_ids]).fetchall() if commit_ids else []
+    versions = conn.execute(_AFFECTED_VERSIONS_SQL, [commit_ids]).fetchall() if commit_ids else []
+    hashes = sorted({*start, *(e[3] for e in edges if e[3] is not None)})
+    outputs = sorted(per_output.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1] or ""))
     return ImpactReport(
         target=target,
         hash=hash_,
         hash_source=source,
         containing_dirs=dirs,
-        hashes=tuple(sorted(hashes)),
-        outputs=tuple(AffectedOutput(*r) for r in outputs),
+        hashes=tuple(hashes),
+        outputs=tuple(AffectedOutput(p, h, stage, len(ids)) for (p, h, stage), ids in outputs),
         commits=tuple(AffectedCommit(r[0], r[1], r[2], r[3], tuple(r[4]), tuple(r[5])) for r in commits),
         model_versions=tuple(AffectedVersion(*r) for r in versions),
     )

@@ -7,9 +7,19 @@ Bump `SCHEMA_VERSION` on any change: an older catalog is then rebuilt from the s
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def hash_key(content_hash: str | None) -> int | None:
+    """The 64-bit join key of a content hash (first 8 bytes of its BLAKE2b, signed); stable
+    across DuckDB versions, unlike DuckDB's own ``hash()``."""
+    if content_hash is None:
+        return None
+    digest = hashlib.blake2b(content_hash.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,12 @@ LINEAGE_EDGES = _t(
     ("src_kind", "VARCHAR", "`file`, `directory` or `param`"),
     ("dst_path", "VARCHAR", "output path"),
     ("dst_hash", "VARCHAR", "DVC hash of the output"),
+    (
+        "src_key",
+        "BIGINT",
+        "`hash_key(src_hash)`, a 64-bit key for impact's recursive joins (NULL for params)",
+    ),
+    ("dst_key", "BIGINT", "`hash_key(dst_hash)`"),
 )
 
 ARTIFACTS = _t(

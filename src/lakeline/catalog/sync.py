@@ -494,10 +494,12 @@ class _Indexer:
                     seq,
                     _str(edge.get("stage")),
                     _str(edge.get("src_path")),
-                    _str(edge.get("src_hash")),
-                    _str(edge.get("src_kind")),
+                    src_hash := _str(edge.get("src_hash")),
+                    src_kind := _str(edge.get("src_kind")),
                     _str(edge.get("dst_path")),
-                    _str(edge.get("dst_hash")),
+                    dst_hash := _str(edge.get("dst_hash")),
+                    None if src_kind == "param" else schema.hash_key(src_hash),
+                    schema.hash_key(dst_hash),
                 ),
             )
         for name, art in sorted(_mapping(record.get("artifacts")).items()):
