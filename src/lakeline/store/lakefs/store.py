@@ -50,7 +50,7 @@ from lakeline.store.lakefs import transfer
 from lakeline.store.lakefs.client import LakeFSClient
 from lakeline.store.lakefs.errors import translate
 from lakeline.store.lakefs_config import resolve_settings
-from lakeline.store.local.refs import parse_ref
+from lakeline.store.refs import parse_ref
 
 PAGE = 1000  # lakeFS's maximum page size
 DELETE_BATCH = 1000  # lakeFS's maximum paths per delete_objects call
@@ -167,7 +167,7 @@ class LakeFSRepository:
     def _branch(self, name: str) -> str:
         """A branch argument: a name that breaks the branch rule cannot exist (and must not
         become a broken URL), so it is not found."""
-        if not isinstance(name, str) or not BRANCH_NAME.match(name):
+        if not isinstance(name, str) or not BRANCH_NAME.fullmatch(name):
             raise NotFoundError(f"branch {name!r} not found in {self._where()}")
         return name
 

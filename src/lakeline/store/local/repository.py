@@ -57,7 +57,7 @@ from lakeline.store.local.blobs import BlobRef
 from lakeline.store.local.manifest import Entry, Metarange, canonical_metadata, same
 from lakeline.store.local.merge import diff_trees, plan_merge
 from lakeline.store.local.metadata import MetadataDB
-from lakeline.store.local.refs import parse_ref
+from lakeline.store.refs import parse_ref
 
 if TYPE_CHECKING:
     from lakeline.store.local.store import LocalStore

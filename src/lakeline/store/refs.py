@@ -1,4 +1,4 @@
-"""Ref expressions: parsing ``base[@][~N|^N]...`` and the git/lakeFS ancestry rules.
+"""Ref expressions, shared by every backend: parsing ``base[@][~N|^N]...`` and the ancestry rules.
 
 Resolution order for the base (lakeFS's): full commit id, branch, tag, unique commit-id
 prefix. A trailing ``@`` on a branch means its committed state only; without it a bare
