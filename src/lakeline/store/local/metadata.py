@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lakeline.errors import StoreUnavailableError
+from lakeline.errors import ConfigError, StoreUnavailableError
 from lakeline.store.base import Commit, RepositoryInfo
 from lakeline.store.local.manifest import Entry
 
@@ -107,45 +107,27 @@ def _staged(row: Any) -> StagedRow:
     return StagedRow(row[0], row[1], Entry(row[1], row[3], row[4], row[5], row[6], row[7]))
 
 
-def _has_old_staging(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name='staging'").fetchone()
-    return bool(row) and "AUTOINCREMENT" in str(row[0])
-
-
-def _migrate_staging(conn: sqlite3.Connection) -> None:
-    """Stores made before staging became a WITHOUT ROWID table keep their staged rows."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if _has_old_staging(conn):
-            conn.execute("ALTER TABLE staging RENAME TO staging_old")
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT INTO staging SELECT repo, branch, path, seq, tombstone, checksum, size, mtime, "
-                "content_type, metadata FROM staging_old"
-            )
-            conn.execute(
-                "UPDATE counters SET value = (SELECT coalesce(max(seq), 0) FROM staging_old) "
-                "WHERE name = 'staging_seq'"
-            )
-            conn.execute("DROP TABLE staging_old")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+# Bumped whenever the on-disk layout changes; a store of another format is refused, not misread.
+STORE_FORMAT = 1
 
 
 class MetadataDB:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        # One connection per thread; those of finished threads are closed when a new one opens.
+        self._by_thread: dict[int, sqlite3.Connection] = {}
         self._all_lock = threading.Lock()
         conn = self.conn
-        if _has_old_staging(conn):
-            _migrate_staging(conn)
+        found = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if has_tables and found != STORE_FORMAT:
+            raise ConfigError(
+                f"the store at {path.parent} has format {found}, this lakeline reads format "
+                f"{STORE_FORMAT}: use the lakeline version that wrote it"
+            )
         conn.executescript(SCHEMA)
+        conn.execute(f"PRAGMA user_version = {STORE_FORMAT}")
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -161,14 +143,20 @@ class MetadataDB:
                 raise StoreUnavailableError(f"cannot open the store metadata {self.path}: {exc}") from None
             self._local.conn = conn
             with self._all_lock:
-                self._all.append(conn)
+                alive = {thread.ident for thread in threading.enumerate()}
+                for ident in [i for i in self._by_thread if i not in alive]:
+                    self._by_thread.pop(ident).close()
+                previous = self._by_thread.get(threading.get_ident())
+                if previous is not None:  # a finished thread's ident, reused
+                    previous.close()
+                self._by_thread[threading.get_ident()] = conn
         return conn
 
     def close(self) -> None:
         with self._all_lock:
-            for conn in self._all:
+            for conn in self._by_thread.values():
                 conn.close()
-            self._all.clear()
+            self._by_thread.clear()
         self._local = threading.local()
 
     @contextmanager
