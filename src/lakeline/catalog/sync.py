@@ -280,11 +280,12 @@ class _Indexer:
             self.event_ids = _column(conn, "SELECT id FROM events")
             trees_before = len(self.known_trees)
             events_before = len(self.event_ids)
-            for commit in ordered:
-                seq += 1
-                self._index_commit(commit, seq)
-                if self.rows.count() >= _FLUSH_ROWS:
-                    self._flush()
+            with _Prefetcher(self.repo, ordered, self._trees_to_list(ordered), self.tuning) as ahead:
+                for commit, fetched in zip(ordered, ahead, strict=True):
+                    seq += 1
+                    self._index_commit(commit, seq, fetched)
+                    if self.rows.count() >= _FLUSH_ROWS:
+                        self._flush()
             self._flush()
             self._replace_refs(branches, tags)
             # A head that vanished (deleted branch or tag) may leave commits nothing reaches.
@@ -351,14 +352,27 @@ class _Indexer:
         return unseen
 
     # --- one commit ------------------------------------------------------------------------------
-    def _index_commit(self, commit: Commit, seq: int) -> None:
-        tree_id = commit.meta_range_id or f"commit:{commit.id}"
-        tree = self._tree(commit, tree_id)
-        prov_path = commit.metadata.get("lakeline.provenance") or PROVENANCE_PATH
+    def _trees_to_list(self, ordered: list[Commit]) -> set[str]:
+        """Commits whose tree is new: the first commit (parents first) of each unknown tree."""
+        first: set[str] = set()
+        trees = set(self.known_trees)
+        for commit in ordered:
+            tree_id = _tree_id(commit)
+            if tree_id not in trees:
+                trees.add(tree_id)
+                first.add(commit.id)
+        return first
+
+    def _index_commit(self, commit: Commit, seq: int, fetched: _Fetched) -> None:
+        tree_id = _tree_id(commit)
+        tree = self._tree(commit, tree_id, fetched.tree)
+        prov_path = _provenance_path(commit)
         prov_entry = tree.get(prov_path) if tree is not None else self._stored_entry(tree_id, prov_path)
-        record = self._provenance(commit, prov_path, prov_entry[0]) if prov_entry else None
+        record = None
+        if prov_entry:
+            record = self._provenance(commit, prov_path, prov_entry[0], fetched.objects.get(prov_path))
         if tree is not None:
-            self._events(commit, tree)
+            self._events(commit, tree, fetched.objects)
 
         meta = dict(sorted(commit.metadata.items()))  # stores differ in key order; keep one
         git = record.get("git") if record and isinstance(record.get("git"), dict) else {}
@@ -389,11 +403,16 @@ class _Indexer:
         if record is not None:
             self._provenance_rows(commit.id, seq, record)
 
-    def _tree(self, commit: Commit, tree_id: str) -> dict[str, _Entry] | None:
-        """The commit's objects when its tree is new to the catalog (None: already indexed)."""
+    def _tree(
+        self, commit: Commit, tree_id: str, listed: dict[str, _Entry] | None
+    ) -> dict[str, _Entry] | None:
+        """The commit's objects when its tree is new to the catalog (None: already indexed).
+        ``listed`` is the listing fetched ahead for small trees; big ones are built here."""
         self.commit_trees[commit.id] = tree_id
         if tree_id in self.known_trees:
             return None
+        if listed is not None:
+            return self._add_tree(tree_id, listed)
         parent_tree = None
         if commit.parents:
             parent_id = self.commit_trees.get(commit.parents[0])
@@ -403,6 +422,9 @@ class _Indexer:
             tree = self._tree_from_diff(commit, parent_tree)
         if tree is None:
             tree = self._list_tree(commit.id)
+        return self._add_tree(tree_id, tree)
+
+    def _add_tree(self, tree_id: str, tree: dict[str, _Entry]) -> dict[str, _Entry]:
         self.known_trees.add(tree_id)
         self._remember_tree(tree_id, tree)
         for path, (checksum, size, mtime, ctype) in tree.items():
@@ -453,13 +475,16 @@ class _Indexer:
         return None if row is None else (row[0], row[1], row[2], row[3])
 
     # --- provenance ------------------------------------------------------------------------------
-    def _provenance(self, commit: Commit, path: str, checksum: str) -> dict[str, Any] | None:
+    def _provenance(
+        self, commit: Commit, path: str, checksum: str, data: bytes | None
+    ) -> dict[str, Any] | None:
         if checksum in self.provenance_cache:
             self.provenance_cache.move_to_end(checksum)
             return self.provenance_cache[checksum]
         record: dict[str, Any] | None = None
         try:
-            data = self.repo.get_object(commit.id, path)
+            if data is None:
+                data = self.repo.get_object(commit.id, path)
             parsed = json.loads(data.decode("utf-8"))
             if isinstance(parsed, dict) and parsed.get("schema") == PROVENANCE_SCHEMA:
                 record = parsed
@@ -521,13 +546,16 @@ class _Indexer:
             )
 
     # --- events ----------------------------------------------------------------------------------
-    def _events(self, commit: Commit, tree: Mapping[str, _Entry]) -> None:
+    def _events(self, commit: Commit, tree: Mapping[str, _Entry], fetched: Mapping[str, bytes]) -> None:
         for path in tree:
             if not path.startswith(EVENTS_PREFIX) or path in self.event_paths:
                 continue
             self.event_paths.add(path)
+            data = fetched.get(path)
             try:
-                raw = json.loads(self.repo.get_object(commit.id, path).decode("utf-8"))
+                raw = json.loads(
+                    (data if data is not None else self.repo.get_object(commit.id, path)).decode("utf-8")
+                )
             except (ValueError, UnicodeDecodeError):
                 self.warnings.append(f"event object {path} is not valid JSON; skipped")
                 continue
@@ -583,6 +611,87 @@ class _Indexer:
             conn.execute("DELETE FROM tree_entries WHERE tree_id NOT IN (SELECT tree_id FROM commits)")
         conn.execute("DROP TABLE _reachable")
         return gone
+
+
+def _tree_id(commit: Commit) -> str:
+    return commit.meta_range_id or f"commit:{commit.id}"
+
+
+def _provenance_path(commit: Commit) -> str:
+    return commit.metadata.get("lakeline.provenance") or PROVENANCE_PATH
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """What was read ahead for one commit: its listing if small, and objects sync will read."""
+
+    tree: dict[str, _Entry] | None = None
+    objects: Mapping[str, bytes] = field(default_factory=dict)
+
+
+class _Prefetcher:
+    """Reads listings and lakeline's own objects for the next commits on worker threads, in
+    order, a bounded window ahead (store calls are I/O: on lakeFS each is a round trip)."""
+
+    WORKERS = 4
+    WINDOW = 64
+
+    def __init__(
+        self, repo: Repository, commits: list[Commit], to_list: set[str], tuning: SyncTuning
+    ) -> None:
+        self.repo = repo
+        self.commits = commits
+        self.to_list = to_list
+        self.limit = tuning.incremental_tree_min
+        self.fetched_checksums: set[str] = set()
+
+    def __enter__(self) -> Iterator[_Fetched]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(max_workers=self.WORKERS, thread_name_prefix="lakeline-sync")
+        return self._results()
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _results(self) -> Iterator[_Fetched]:
+        from collections import deque
+        from concurrent.futures import Future
+
+        queue: deque[Future[_Fetched]] = deque()
+        pending = iter(self.commits)
+        for commit in pending:
+            queue.append(self.pool.submit(self._fetch, commit))
+            if len(queue) >= self.WINDOW:
+                break
+        while queue:
+            yield queue.popleft().result()
+            commit_or_none = next(pending, None)
+            if commit_or_none is not None:
+                queue.append(self.pool.submit(self._fetch, commit_or_none))
+
+    def _fetch(self, commit: Commit) -> _Fetched:
+        if commit.id not in self.to_list:
+            return _Fetched()
+        tree: dict[str, _Entry] = {}
+        for item in self.repo.list_objects(commit.id, amount=self.limit + 1):
+            if isinstance(item, ObjectStats):
+                tree[item.path] = _entry(item)
+        if len(tree) > self.limit:
+            return _Fetched()  # a big tree: built from its parent's plus a diff, in order
+        wanted = []
+        prov = tree.get(_provenance_path(commit))
+        if prov is not None and prov[0] not in self.fetched_checksums:
+            self.fetched_checksums.add(prov[0])
+            wanted.append(_provenance_path(commit))
+        event_id = commit.metadata.get("lakeline.event_id")
+        if event_id:
+            wanted += [p for p in tree if p.startswith(EVENTS_PREFIX) and p.endswith(f"-{event_id}.json")]
+        objects = {}
+        for path in wanted:
+            with contextlib.suppress(LakelineError):  # read again, in order, where errors are handled
+                objects[path] = self.repo.get_object(commit.id, path)
+        return _Fetched(tree, objects)
 
 
 def _parents_first(commits: Mapping[str, Commit]) -> list[Commit]:
