@@ -589,28 +589,29 @@ class _Indexer:
             insert_rows(self.conn, "tags", tag_rows)
 
     def _prune(self) -> int:
-        """Forget commits no branch or tag reaches any more (and rows that hang off them)."""
+        """Forget commits no branch or tag reaches any more (and rows that hang off them).
+
+        The walk is in Python over (id, parents): a recursive CTE would take one iteration per
+        generation, i.e. thousands for a long history."""
         conn = self.conn
-        conn.execute(
-            """
-            CREATE TEMP TABLE _reachable AS
-            WITH RECURSIVE reach(id) AS (
-                SELECT commit_id FROM branches UNION SELECT commit_id FROM tags
-                UNION
-                SELECT unnest(c.parents) FROM commits c JOIN reach ON c.id = reach.id
-            )
-            SELECT id FROM reach
-            """
-        )
-        gone = int(_scalar(conn, "SELECT count(*) FROM commits WHERE id NOT IN (SELECT id FROM _reachable)"))
-        if gone:
-            for table in schema.PER_COMMIT_TABLES:
-                conn.execute(f"DELETE FROM {table} WHERE commit_id NOT IN (SELECT id FROM _reachable)")
-            conn.execute("DELETE FROM events WHERE commit_id NOT IN (SELECT id FROM _reachable)")
-            conn.execute("DELETE FROM commits WHERE id NOT IN (SELECT id FROM _reachable)")
-            conn.execute("DELETE FROM tree_entries WHERE tree_id NOT IN (SELECT tree_id FROM commits)")
-        conn.execute("DROP TABLE _reachable")
-        return gone
+        parents: dict[str, list[str]] = dict(conn.execute("SELECT id, parents FROM commits").fetchall())
+        reached: set[str] = set()
+        stack = [c for c in self.refs.heads if c in parents]
+        while stack:
+            commit_id = stack.pop()
+            if commit_id not in reached:
+                reached.add(commit_id)
+                stack.extend(p for p in parents.get(commit_id, ()) if p not in reached)
+        gone = sorted(set(parents) - reached)
+        if not gone:
+            return 0
+        conn.execute("CREATE TEMP TABLE _gone AS SELECT unnest(?::VARCHAR[]) AS id", [gone])
+        for table in (*schema.PER_COMMIT_TABLES, "events"):
+            conn.execute(f"DELETE FROM {table} WHERE commit_id IN (SELECT id FROM _gone)")
+        conn.execute("DELETE FROM commits WHERE id IN (SELECT id FROM _gone)")
+        conn.execute("DELETE FROM tree_entries WHERE tree_id NOT IN (SELECT tree_id FROM commits)")
+        conn.execute("DROP TABLE _gone")
+        return len(gone)
 
 
 def _tree_id(commit: Commit) -> str:
