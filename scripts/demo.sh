@@ -125,7 +125,17 @@ lakeline versions classifier
 
 step "every registry action, from the store, in one SQL query over events"
 lakeline sql "select strftime(time, '%H:%M:%S') as at, type, version, \"user\", details->>'env' as env, details->>'traffic' as traffic, details->>'mode' as mode, reason from events order by time, id"
-# --- query the catalog: `lakeline sql "select ..."`, lineage and impact queries go here.
+
+# --- the catalog (docs/catalog.md): SQL over every commit, lineage and impact -------------------
+step "the catalog: versions with their metrics, one SQL query"
+lakeline sql "select version, status, metrics['accuracy'] as accuracy, bump, source_branch from model_versions where model = 'classifier' order by major, minor, patch"
+
+step "lineage of classifier@v1.1.0: data -> stages -> model, with hashes, params and git sha"
+lakeline lineage classifier@v1.1.0
+lakeline lineage classifier@v1.1.0 --mermaid | head -5
+
+step "impact of the prepared training data of v1.0.0: every version trained on those bytes"
+lakeline impact data/prepared/train.parquet@classifier-v1.0.0
 
 step "done"
 echo "demo ran in $DEMO"
