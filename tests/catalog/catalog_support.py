@@ -192,7 +192,8 @@ class EventWriter:
 def snapshot(
     db: Path, *, ignore: Mapping[str, tuple[str, ...]] | None = None
 ) -> dict[str, list[tuple[Any, ...]]]:
-    """Every catalog table and view as sorted rows (columns in ``ignore`` left out)."""
+    """Every catalog table and view as sorted rows (columns in ``ignore`` left out; a table
+    whose ignored columns are ``("*",)`` is left out whole)."""
     import duckdb
 
     from lakeline.catalog import schema
@@ -202,6 +203,8 @@ def snapshot(
     conn = duckdb.connect(str(db), read_only=True)
     try:
         for table in schema.TABLES:
+            if ignore.get(table.name) == ("*",):
+                continue
             cols = [c for c in table.column_names if c not in ignore.get(table.name, ())]
             select = ", ".join(f'"{c}"::VARCHAR' for c in cols)
             rows = conn.execute(f"SELECT {select} FROM {table.name}").fetchall()
@@ -217,3 +220,5 @@ VOLATILE = {
     "commits": ("seq",),
     "lineage_edges": ("seq",),
 }
+# How trees are stored (whole or as deltas) depends on tuning; the `objects` view may not.
+STORAGE = {**VOLATILE, "trees": ("*",), "tree_entries": ("*",)}

@@ -158,7 +158,8 @@ def test_sql_refuses_every_way_out_of_read_only_with_one_line(
     for name, data in (("x.parquet", b"PAR1"), ("x.json", b"{}")):
         (tmp_path / name).write_bytes(data)
     before_state, before_tmp = state_of(synced.state_dir), sorted(os.listdir(tmp_path))
-    result = cli("sql", query.format(tmp=tmp_path, state=synced.state_dir))
+    # --no-sync: only what the SQL itself does is measured (opening the store is not the SQL).
+    result = cli("sql", "--no-sync", query.format(tmp=tmp_path, state=synced.state_dir))
     assert result.code == 1
     assert result.stderr.startswith("lakeline: error: refused: lakeline sql is read-only"), result.stderr
     assert len(result.stderr.splitlines()) == 1
@@ -169,12 +170,12 @@ def test_sql_refuses_every_way_out_of_read_only_with_one_line(
 def test_sql_cannot_write_into_the_state_folder_through_parquet(synced: Project, cli: Any) -> None:
     before = state_of(synced.state_dir)
     for dest in (synced.state_dir / "out.parquet", Path(".lakeline") / "store" / "x.parquet"):
-        result = cli("sql", "--parquet", str(dest), "select 1")
+        result = cli("sql", "--no-sync", "--parquet", str(dest), "select 1")
         assert result.code == 1
         assert result.stderr.startswith("lakeline: error: refusing to write")
     assert state_of(synced.state_dir) == before
     with pytest.raises(InvalidPathError):
-        synced.sql("select 1", parquet=synced.state_dir / "catalog.duckdb")
+        synced.sql("select 1", sync=False, parquet=synced.state_dir / "catalog.duckdb")
 
 
 def test_reading_queries_leave_the_state_folder_untouched(synced: Project, cli: Any) -> None:

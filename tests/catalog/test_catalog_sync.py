@@ -24,7 +24,7 @@ from lakeline.catalog import schema
 from lakeline.catalog.sync import SyncTuning, rebuild, sync
 from lakeline.errors import StoreUnavailableError
 from lakeline.names import PROVENANCE_PATH
-from lakeline.store.base import CommonPrefix, ObjectStats, Repository
+from lakeline.store.base import ObjectStats, Repository
 
 
 def query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -424,8 +424,7 @@ def test_quiet_sync_swallows_failures_and_the_next_sync_catches_up(project: Proj
     assert query(project.catalog_path, "SELECT count(*) FROM commits") == [(2,)]
 
 
-def test_large_trees_are_derived_from_the_parent_tree_and_a_diff(project: Project, tmp_path: Path) -> None:
-    repo = project.repo
+def change_many_files(repo: Repository) -> None:
     for i in range(12):
         repo.put_object("main", f"data/part-{i:03d}.csv", f"{i}\n".encode())
     repo.commit("main", "many files")
@@ -435,14 +434,16 @@ def test_large_trees_are_derived_from_the_parent_tree_and_a_diff(project: Projec
     repo.commit("main", "change, delete, add")
     repo.delete_object("main", "data/part-002.csv")
     repo.commit("main", "delete only")
-    db = tmp_path / "inc" / "catalog.duckdb"
-    db.parent.mkdir()
-    sync(repo, db, backend="local", timeout=5, tuning=SyncTuning(incremental_tree_min=1))
+    repo.put_object("main", "data/part-001.csv", b"back again\n")
+    repo.commit("main", "re-add a deleted path")
+
+
+def assert_objects_match_the_store(repo: Repository, db: Path) -> None:
     for commit in repo.log("main"):
         listed = sorted(
             (o.path, o.checksum, o.size_bytes)
             for o in repo.list_objects(commit.id)
-            if not isinstance(o, CommonPrefix)
+            if isinstance(o, ObjectStats)
         )
         indexed = query(
             db,
@@ -450,6 +451,36 @@ def test_large_trees_are_derived_from_the_parent_tree_and_a_diff(project: Projec
             [commit.id],
         )
         assert indexed == listed, commit.message
+
+
+@pytest.mark.parametrize("keyframe_min", [1_000, 1], ids=["deltas", "keyframes"])
+def test_large_trees_are_stored_as_deltas_and_read_back_whole(
+    project: Project, tmp_path: Path, keyframe_min: int
+) -> None:
+    repo = project.repo
+    change_many_files(repo)
+    db = tmp_path / "inc" / "catalog.duckdb"
+    db.parent.mkdir()
+    tuning = SyncTuning(incremental_tree_min=1, keyframe_min=keyframe_min)
+    sync(repo, db, backend="local", timeout=5, tuning=tuning)
+    assert_objects_match_the_store(repo, db)
+    bases = query(db, "SELECT count(*) FROM trees WHERE base_tree_id = tree_id")[0][0]
+    # The empty root tree and the first 12 files are bases; later small changes are deltas,
+    # unless the keyframe threshold is so low that a 3-path change makes a new base.
+    assert bases == 2 if keyframe_min > 1 else bases >= 3
+    # A commit after the sync is indexed from the stored delta (a new process has no cache).
+    repo.put_object("main", "data/part-003.csv", b"later\n")
+    repo.commit("main", "a later change")
+    sync(repo, db, backend="local", timeout=5, tuning=tuning)
+    assert_objects_match_the_store(repo, db)
+    stored = query(
+        db,
+        "SELECT stored, entries FROM trees t JOIN branches b ON b.commit_id IN "
+        "(SELECT id FROM commits WHERE tree_id = t.tree_id) WHERE b.name = 'main'",
+    )
+    assert stored[0][1] == 12
+    if keyframe_min > 1:
+        assert stored[0][0] < stored[0][1]  # only the differences are stored
 
 
 def test_a_catalog_with_another_schema_version_is_recreated(project: Project) -> None:

@@ -425,7 +425,7 @@ refs AS (
 )
 SELECT c.id, c.time, c.message, c.kind, coalesce(r.branches, []), coalesce(r.tags, [])
 FROM commits c SEMI JOIN hit ON hit.id = c.id LEFT JOIN refs r ON r.commit_id = c.id
-ORDER BY c.seq
+ORDER BY c.time, c.generation, c.id
 """
 
 _AFFECTED_VERSIONS_SQL = """

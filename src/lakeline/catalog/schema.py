@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def hash_key(content_hash: str | None) -> int | None:
@@ -80,7 +80,7 @@ COMMITS = _t(
     ("kind", "VARCHAR", "`lakeline.kind` metadata: `pipeline`, `event`, ... (NULL: not made by lakeline)"),
     ("generation", "BIGINT", "distance from the root commit as the store reports it"),
     ("meta_range_id", "VARCHAR", "the store's metarange id"),
-    ("tree_id", "VARCHAR", "key into `tree_entries` (the metarange id, or `commit:<id>` without one)"),
+    ("tree_id", "VARCHAR", "key into `trees` (the metarange id, or `commit:<id>` without one)"),
     ("git_commit", "VARCHAR", "git sha of the code (provenance or `lakeline.git_commit`)"),
     ("git_dirty", "BOOLEAN", "the git work tree had uncommitted changes"),
     ("provenance_checksum", "VARCHAR", "checksum of `_lakeline/provenance.json` in this commit (NULL: none)"),
@@ -102,21 +102,32 @@ TAGS = _t(
     ("version", "VARCHAR", "`vX.Y.Z` if this is a version tag, else NULL"),
 )
 
+TREES = _t(
+    "trees",
+    "Each distinct tree (commits with the same metarange share one), stored whole (a base) or as "
+    "its differences from a base (a delta), so a small change to a huge tree stores a few rows.",
+    ("tree_id", "VARCHAR", "see `commits.tree_id`"),
+    ("base_tree_id", "VARCHAR", "the base it is a delta of (itself for a base)"),
+    ("entries", "BIGINT", "number of objects in the tree"),
+    ("stored", "BIGINT", "rows it has in `tree_entries`"),
+)
+
 TREE_ENTRIES = _t(
     "tree_entries",
-    "The objects of each distinct tree (commits with the same metarange share one set of rows). "
-    "Query `objects` instead.",
-    ("tree_id", "VARCHAR", "see `commits.tree_id`"),
+    "The rows of each tree: every object of a base; for a delta, the objects that differ from its "
+    "base and removal markers. Query `objects` instead.",
+    ("tree_id", "VARCHAR", "see `trees`"),
     ("path", "VARCHAR", "object path"),
     ("checksum", "VARCHAR", "the store's checksum of the bytes"),
     ("size_bytes", "BIGINT", "size"),
     ("mtime", "TIMESTAMPTZ", "when the object was written"),
     ("content_type", "VARCHAR", "content type"),
+    ("removed", "BOOLEAN", "a delta's marker: the path is in the base but not in this tree"),
 )
 
 OBJECTS = _t(
     "objects",
-    "Every object of every indexed commit (a view over `commits` and `tree_entries`).",
+    "Every object of every indexed commit (a view: a commit's tree, with a delta applied to its base).",
     ("commit_id", "VARCHAR", "commit"),
     ("path", "VARCHAR", "object path (lakeline's own objects live under `_lakeline/`)"),
     ("checksum", "VARCHAR", "the store's checksum"),
@@ -124,7 +135,12 @@ OBJECTS = _t(
     ("mtime", "TIMESTAMPTZ", "when the object was written"),
     ("content_type", "VARCHAR", "content type"),
     view_sql="SELECT c.id AS commit_id, e.path, e.checksum, e.size_bytes, e.mtime, e.content_type "
-    "FROM commits c JOIN tree_entries e ON e.tree_id = c.tree_id",
+    "FROM commits c JOIN tree_entries e ON e.tree_id = c.tree_id WHERE NOT e.removed "
+    "UNION ALL "
+    "SELECT c.id, b.path, b.checksum, b.size_bytes, b.mtime, b.content_type "
+    "FROM commits c JOIN trees t ON t.tree_id = c.tree_id AND t.base_tree_id <> t.tree_id "
+    "JOIN tree_entries b ON b.tree_id = t.base_tree_id "
+    "WHERE NOT EXISTS (SELECT 1 FROM tree_entries d WHERE d.tree_id = t.tree_id AND d.path = b.path)",
 )
 
 PARAMS = _t(
@@ -291,6 +307,7 @@ TABLES: tuple[Table, ...] = (
     COMMITS,
     BRANCHES,
     TAGS,
+    TREES,
     TREE_ENTRIES,
     OBJECTS,
     PARAMS,

@@ -41,7 +41,11 @@ _FLUSH_ROWS = 200_000
 INCREMENTAL_TREE_MIN = 5_000
 # ... unless the diff is so large that listing is cheaper than stat-ing every change.
 INCREMENTAL_TREE_MAX_CHANGES = 2_000
-_TREE_CACHE_ENTRIES = 2_000_000
+# A delta tree becomes a base when it differs from its base in more than this many paths (and
+# more than a tenth of its objects).
+KEYFRAME_MIN = 1_000
+_TREE_INFO_CACHE = 64
+_SMALL_TREE_CACHE = 64
 
 _Entry = tuple[str, int, int | None, str]  # checksum, size, mtime, content type
 
@@ -190,6 +194,7 @@ class SyncTuning:
 
     incremental_tree_min: int = INCREMENTAL_TREE_MIN
     incremental_tree_max_changes: int = INCREMENTAL_TREE_MAX_CHANGES
+    keyframe_min: int = KEYFRAME_MIN
 
 
 # --- schema --------------------------------------------------------------------------------------
@@ -256,8 +261,8 @@ class _Indexer:
         self.tuning = tuning
         self.rows = _Rows()
         self.warnings: list[str] = []
-        self.trees: OrderedDict[str, dict[str, _Entry]] = OrderedDict()
-        self.tree_sizes = 0
+        self.tree_infos: OrderedDict[str, _TreeInfo] = OrderedDict()
+        self.small_trees: OrderedDict[str, dict[str, _Entry]] = OrderedDict()
         self.provenance_cache: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
         self.commit_trees: dict[str, str] = {}  # commit id -> tree id, for this run's commits
         self.known_trees: set[str] = set()
@@ -275,7 +280,7 @@ class _Indexer:
             new, frontier = self._walk(heads, known)
             ordered = _parents_first(new)
             seq = int(_scalar(conn, "SELECT coalesce(max(seq), 0) FROM commits"))
-            self.known_trees = _column(conn, "SELECT DISTINCT tree_id FROM commits")
+            self.known_trees = _column(conn, "SELECT tree_id FROM trees")
             self.event_paths = _column(conn, "SELECT path FROM events")
             self.event_ids = _column(conn, "SELECT id FROM events")
             trees_before = len(self.known_trees)
@@ -365,14 +370,14 @@ class _Indexer:
 
     def _index_commit(self, commit: Commit, seq: int, fetched: _Fetched) -> None:
         tree_id = _tree_id(commit)
-        tree = self._tree(commit, tree_id, fetched.tree)
+        new_paths = self._tree(commit, tree_id, fetched.tree)
         prov_path = _provenance_path(commit)
-        prov_entry = tree.get(prov_path) if tree is not None else self._stored_entry(tree_id, prov_path)
+        prov_entry = self._entry_in(tree_id, prov_path)
         record = None
         if prov_entry:
             record = self._provenance(commit, prov_path, prov_entry[0], fetched.objects.get(prov_path))
-        if tree is not None:
-            self._events(commit, tree, fetched.objects)
+        if new_paths is not None:
+            self._events(commit, new_paths, fetched.objects)
 
         meta = dict(sorted(commit.metadata.items()))  # stores differ in key order; keep one
         git = record.get("git") if record and isinstance(record.get("git"), dict) else {}
@@ -403,33 +408,79 @@ class _Indexer:
         if record is not None:
             self._provenance_rows(commit.id, seq, record)
 
-    def _tree(
-        self, commit: Commit, tree_id: str, listed: dict[str, _Entry] | None
-    ) -> dict[str, _Entry] | None:
-        """The commit's objects when its tree is new to the catalog (None: already indexed).
+    # --- trees ---------------------------------------------------------------------------------
+    # A tree is stored whole (a "base") or as its differences from a base (a "delta": changed
+    # and added entries, and removal markers), like video keyframes: a 10-file commit on a
+    # 1M-object branch costs one diff and ten rows, not a million. Small trees are always bases.
+
+    def _tree(self, commit: Commit, tree_id: str, listed: dict[str, _Entry] | None) -> Iterable[str] | None:
+        """Index the commit's tree if it is new; the paths it may have added (None: known tree).
         ``listed`` is the listing fetched ahead for small trees; big ones are built here."""
         self.commit_trees[commit.id] = tree_id
         if tree_id in self.known_trees:
             return None
-        if listed is not None:
-            return self._add_tree(tree_id, listed)
-        parent_tree = None
-        if commit.parents:
-            parent_id = self.commit_trees.get(commit.parents[0])
-            parent_tree = self.trees.get(parent_id) if parent_id is not None else None
-        tree = None
-        if parent_tree is not None and len(parent_tree) >= self.tuning.incremental_tree_min:
-            tree = self._tree_from_diff(commit, parent_tree)
-        if tree is None:
-            tree = self._list_tree(commit.id)
-        return self._add_tree(tree_id, tree)
-
-    def _add_tree(self, tree_id: str, tree: dict[str, _Entry]) -> dict[str, _Entry]:
         self.known_trees.add(tree_id)
-        self._remember_tree(tree_id, tree)
+        if listed is not None:
+            self._add_base(tree_id, listed)
+            return listed.keys()
+        parent = self._info(self._tree_id_of(commit.parents[0])) if commit.parents else None
+        if parent is not None and parent.entries >= self.tuning.incremental_tree_min:
+            added = self._add_delta(commit, tree_id, parent)
+            if added is not None:
+                return added
+        tree = self._list_tree(commit.id)
+        self._add_base(tree_id, tree)
+        return tree.keys()
+
+    def _add_base(self, tree_id: str, tree: dict[str, _Entry]) -> None:
         for path, (checksum, size, mtime, ctype) in tree.items():
-            self.rows.add("tree_entries", (tree_id, path, checksum, size, _epoch(mtime), ctype))
-        return tree
+            self.rows.add("tree_entries", (tree_id, path, checksum, size, _epoch(mtime), ctype, False))
+        self.rows.add("trees", (tree_id, tree_id, len(tree), len(tree)))
+        self._remember(tree_id, _TreeInfo(tree_id, len(tree), {}), tree)
+
+    def _add_delta(self, commit: Commit, tree_id: str, parent: _TreeInfo) -> list[str] | None:
+        """Store the tree as the parent's delta plus the diff; None if the diff is too large."""
+        changes = []
+        for change in self.repo.diff(commit.parents[0], commit.id, diff_type="two_dot"):
+            changes.append(change)
+            if len(changes) > self.tuning.incremental_tree_max_changes:
+                return None
+        delta = dict(parent.delta)
+        entries = parent.entries
+        for change in changes:
+            if change.type == "removed":
+                delta[change.path] = None
+                entries -= 1
+            else:
+                delta[change.path] = _entry(self.repo.stat_object(commit.id, change.path))
+                entries += change.type == "added"
+        for path, entry in delta.items():
+            row = (
+                (None, None, None, None)
+                if entry is None
+                else (entry[0], entry[1], _epoch(entry[2]), entry[3])
+            )
+            self.rows.add("tree_entries", (tree_id, path, *row, entry is None))
+        if len(delta) > max(self.tuning.keyframe_min, entries // 10):
+            self._materialize(tree_id, parent.base)  # deltas stay small: this tree becomes a base
+            self.rows.add("trees", (tree_id, tree_id, entries, entries))
+            self._remember(tree_id, _TreeInfo(tree_id, entries, {}), None)
+        else:
+            self.rows.add("trees", (tree_id, parent.base, entries, len(delta)))
+            self._remember(tree_id, _TreeInfo(parent.base, entries, delta), None)
+        return [c.path for c in changes if c.type != "removed"]
+
+    def _materialize(self, tree_id: str, base: str) -> None:
+        """Turn the delta rows of ``tree_id`` into a whole tree: add the base's other entries."""
+        self._flush()
+        self.conn.execute(
+            "INSERT INTO tree_entries "
+            "SELECT ?, b.path, b.checksum, b.size_bytes, b.mtime, b.content_type, false "
+            "FROM tree_entries b WHERE b.tree_id = ? AND b.path NOT IN "
+            "(SELECT path FROM tree_entries WHERE tree_id = ?)",
+            [tree_id, base, tree_id],
+        )
+        self.conn.execute("DELETE FROM tree_entries WHERE tree_id = ? AND removed", [tree_id])
 
     def _list_tree(self, commit_id: str) -> dict[str, _Entry]:
         tree: dict[str, _Entry] = {}
@@ -439,37 +490,68 @@ class _Indexer:
             tree[item.path] = _entry(item)
         return tree
 
-    def _tree_from_diff(self, commit: Commit, parent_tree: dict[str, _Entry]) -> dict[str, _Entry] | None:
-        changes = []
-        for change in self.repo.diff(commit.parents[0], commit.id, diff_type="two_dot"):
-            changes.append(change)
-            if len(changes) > self.tuning.incremental_tree_max_changes:
-                return None
-        tree = dict(parent_tree)
-        for change in changes:
-            if change.type == "removed":
-                tree.pop(change.path, None)
-            else:
-                tree[change.path] = _entry(self.repo.stat_object(commit.id, change.path))
-        return tree
+    def _remember(self, tree_id: str, info: _TreeInfo, whole: dict[str, _Entry] | None) -> None:
+        self.tree_infos[tree_id] = info
+        self.tree_infos.move_to_end(tree_id)
+        if len(self.tree_infos) > _TREE_INFO_CACHE:
+            self.tree_infos.popitem(last=False)
+        if whole is not None and len(whole) <= self.tuning.incremental_tree_min:
+            self.small_trees[tree_id] = whole
+            if len(self.small_trees) > _SMALL_TREE_CACHE:
+                self.small_trees.popitem(last=False)
 
-    def _remember_tree(self, tree_id: str, tree: dict[str, _Entry]) -> None:
-        self.trees[tree_id] = tree
-        self.tree_sizes += len(tree)
-        while self.tree_sizes > _TREE_CACHE_ENTRIES and len(self.trees) > 1:
-            _, dropped = self.trees.popitem(last=False)
-            self.tree_sizes -= len(dropped)
+    def _tree_id_of(self, commit_id: str) -> str | None:
+        """The tree id of an indexed commit (this run's, else the catalog's)."""
+        tree_id = self.commit_trees.get(commit_id)
+        if tree_id is None:
+            row = _first(self.conn.execute("SELECT tree_id FROM commits WHERE id = ?", [commit_id]))
+            tree_id = None if row is None else str(row[0])
+        return tree_id
 
-    def _stored_entry(self, tree_id: str, path: str) -> _Entry | None:
-        cached = self.trees.get(tree_id)
-        if cached is not None:
-            return cached.get(path)
-        self._flush()  # the tree may have been added earlier in this run
+    def _info(self, tree_id: str | None) -> _TreeInfo | None:
+        """How a known tree is stored: from this run's cache, else from the catalog."""
+        if tree_id is None:
+            return None
+        info = self.tree_infos.get(tree_id)
+        if info is not None:
+            return info
+        self._flush()
+        row = _first(
+            self.conn.execute("SELECT base_tree_id, entries FROM trees WHERE tree_id = ?", [tree_id])
+        )
+        if row is None:
+            return None
+        delta: dict[str, _Entry | None] = {}
+        if row[0] != tree_id:
+            for path, checksum, size, mtime, ctype, removed in self.conn.execute(
+                "SELECT path, checksum, size_bytes, epoch(mtime)::BIGINT, content_type, removed "
+                "FROM tree_entries WHERE tree_id = ?",
+                [tree_id],
+            ).fetchall():
+                delta[path] = None if removed else (checksum, size, mtime, ctype)
+        info = _TreeInfo(row[0], int(row[1]), delta)
+        self._remember(tree_id, info, None)
+        return info
+
+    def _entry_in(self, tree_id: str, path: str) -> _Entry | None:
+        """One object of a known tree (None: not there)."""
+        small = self.small_trees.get(tree_id)
+        if small is not None:
+            return small.get(path)
+        info = self._info(tree_id)
+        if info is None:
+            return None
+        if path in info.delta:
+            return info.delta[path]
+        small = self.small_trees.get(info.base)
+        if small is not None:
+            return small.get(path)
+        self._flush()
         row = _first(
             self.conn.execute(
                 "SELECT checksum, size_bytes, epoch(mtime)::BIGINT, content_type FROM tree_entries "
-                "WHERE tree_id = ? AND path = ?",
-                [tree_id, path],
+                "WHERE tree_id = ? AND path = ? AND NOT removed",
+                [info.base, path],
             )
         )
         return None if row is None else (row[0], row[1], row[2], row[3])
@@ -546,8 +628,8 @@ class _Indexer:
             )
 
     # --- events ----------------------------------------------------------------------------------
-    def _events(self, commit: Commit, tree: Mapping[str, _Entry], fetched: Mapping[str, bytes]) -> None:
-        for path in tree:
+    def _events(self, commit: Commit, paths: Iterable[str], fetched: Mapping[str, bytes]) -> None:
+        for path in paths:
             if not path.startswith(EVENTS_PREFIX) or path in self.event_paths:
                 continue
             self.event_paths.add(path)
@@ -609,9 +691,24 @@ class _Indexer:
         for table in (*schema.PER_COMMIT_TABLES, "events"):
             conn.execute(f"DELETE FROM {table} WHERE commit_id IN (SELECT id FROM _gone)")
         conn.execute("DELETE FROM commits WHERE id IN (SELECT id FROM _gone)")
-        conn.execute("DELETE FROM tree_entries WHERE tree_id NOT IN (SELECT tree_id FROM commits)")
+        # A tree stays while a commit uses it or a remaining tree is stored as a delta on it.
+        conn.execute(
+            "DELETE FROM trees WHERE tree_id NOT IN (SELECT tree_id FROM commits) "
+            "AND tree_id NOT IN (SELECT base_tree_id FROM trees t JOIN commits c ON c.tree_id = t.tree_id)"
+        )
+        conn.execute("DELETE FROM tree_entries WHERE tree_id NOT IN (SELECT tree_id FROM trees)")
         conn.execute("DROP TABLE _gone")
         return len(gone)
+
+
+@dataclass(frozen=True)
+class _TreeInfo:
+    """How a tree is stored: its base (itself for a base), object count, and delta to the base
+    (path -> entry, None for a removal; empty for a base)."""
+
+    base: str
+    entries: int
+    delta: Mapping[str, _Entry | None]
 
 
 def _tree_id(commit: Commit) -> str:
@@ -924,7 +1021,7 @@ _MODELS_SQL = """
 INSERT INTO models
 WITH declared AS (
     SELECT a.*, c.time AS declared_at FROM artifacts a JOIN commits c ON c.id = a.commit_id
-    QUALIFY row_number() OVER (PARTITION BY a.name ORDER BY c.time DESC, c.seq DESC) = 1
+    QUALIFY row_number() OVER (PARTITION BY a.name ORDER BY c.time DESC, c.generation DESC, c.id DESC) = 1
 ),
 names AS (
     SELECT name FROM declared
