@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""Benchmark the catalog: sync of N pipeline commits, lineage and impact over a generated
-1M-edge graph, and `lakeline sql` end-to-end latency against opening the file with duckdb.
+"""Benchmark the catalog: sync of N pipeline commits, sync after a small commit on a big
+branch, lineage and impact over a generated 1M-edge graph, and `lakeline sql` end-to-end
+latency against opening the file with duckdb.
 
     .venv/bin/python scripts/bench_catalog.py            # full size (10,000 commits, 1M edges)
     .venv/bin/python scripts/bench_catalog.py --quick    # small sizes, checks that it all works
@@ -98,6 +99,52 @@ def bench_sync(root: Path, commits: int) -> dict[str, Any]:
         "sync_one_new_commit_s": one,
         "noop_sync_s": noop,
         "catalog_mb": (root / ".lakeline" / "catalog.duckdb").stat().st_size / 1e6,
+    }
+
+
+# --- 1b. one small commit on a big branch ---------------------------------------------------------
+def bench_big_tree(root: Path, objects: int) -> dict[str, Any]:
+    """Sync after a 10-file commit on a branch of ``objects`` objects (stored as a delta)."""
+    from lakeline.store.base import Upload
+
+    Project.init(root).close()
+    project = Project.open(root)
+    repo = project.repo
+    files = root / "files"
+    files.mkdir()
+    uploads = []
+    for i in range(objects):
+        path = files / f"{i:07d}.csv"
+        path.write_bytes(b"%d\n" % i)
+        uploads.append(Upload(f"data/{i // 1000:04d}/{i:07d}.csv", path))
+    start = time.perf_counter()
+    repo.put_objects("main", uploads)
+    repo.commit("main", f"{objects} objects")
+    made = time.perf_counter() - start
+    first = project.sync_catalog()
+    for i in range(10):
+        repo.put_object("main", f"data/changed-{i}.csv", b"new %d\n" % i)
+    start = time.perf_counter()
+    repo.commit("main", "ten files")
+    commit_s = time.perf_counter() - start
+    # A fresh process's view: nothing cached in memory, the parent tree only in the catalog.
+    project.close()
+    project = Project.open(root)
+    small = project.sync_catalog()
+    stored = project.sql(
+        "select stored, entries from trees t join commits c on c.tree_id = t.tree_id "
+        "join branches b on b.commit_id = c.id where b.name = 'main'",
+        sync=False,
+    ).records[0]
+    project.close()
+    return {
+        "objects": objects,
+        "make_s": made,
+        "first_sync_s": first.seconds,
+        "store_commit_of_10_files_s": commit_s,
+        "sync_after_10_file_commit_s": small.seconds,
+        "rows_stored_for_that_tree": stored[0],
+        "objects_in_that_tree": stored[1],
     }
 
 
@@ -242,14 +289,15 @@ def main() -> None:
         "--graph-commits", type=int, help="commits in the lineage graph (default 20000; quick 2000)"
     )
     parser.add_argument(
-        "--only", choices=("sync", "graph", "sql"), action="append", help="run only these parts"
+        "--only", choices=("sync", "bigtree", "graph", "sql"), action="append", help="run only these parts"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     commits = args.commits or (200 if args.quick else 10_000)
     graph_commits = args.graph_commits or (2_000 if args.quick else 20_000)
     repeat = 3 if args.quick else 7
-    parts = set(args.only or ("sync", "graph", "sql"))
+    parts = set(args.only or ("sync", "bigtree", "graph", "sql"))
+    big_objects = 20_000 if args.quick else 200_000
     work = Path(tempfile.mkdtemp(prefix="lakeline-bench-catalog-"))
     results: dict[str, Any] = {"quick": args.quick, "cpus": os.cpu_count()}
     try:
@@ -258,6 +306,9 @@ def main() -> None:
         root.mkdir()
         if parts & {"sync", "sql"}:
             results["sync"] = bench_sync(root, commits)
+        if "bigtree" in parts:
+            (work / "big").mkdir()
+            results["bigtree"] = bench_big_tree(work / "big", big_objects)
         if "graph" in parts:
             results["graph"] = bench_graph(work / "graph.duckdb", graph_commits, 50, repeat)
         if "sql" in parts:
