@@ -212,7 +212,7 @@ def build_graph(db: Path, commits: int, edges_per_commit: int) -> dict[str, Any]
         FROM range(1, {commits // 10 + 1}) t(i)
         """
     )
-    from lakeline.catalog.sync import derive_tables
+    from lakeline.catalog.derived import derive_tables
 
     derive_tables(conn)
     edges = conn.execute("SELECT count(*) FROM lineage_edges").fetchall()[0][0]

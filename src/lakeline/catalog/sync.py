@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,18 +23,29 @@ from typing import TYPE_CHECKING, Any
 
 from lakeline.catalog import schema
 from lakeline.catalog.connection import catalog_lock, replace_catalog, writer_connection
+from lakeline.catalog.derived import derive_tables
+from lakeline.catalog.prefetch import Fetched, Prefetcher, provenance_path
+from lakeline.catalog.rows import (
+    EVENT_SCHEMA,
+    EVENTS_PREFIX,
+    Entry,
+    Rows,
+    bool_or_none,
+    epoch,
+    event_row,
+    insert_rows,
+    object_entry,
+    provenance_rows,
+)
 from lakeline.config import write_atomic
-from lakeline.errors import CatalogError, LakelineError, NotFoundError
-from lakeline.names import PROVENANCE_PATH, RESERVED_PREFIX, Version, parse_version_tag
-from lakeline.store.base import Commit, CommonPrefix, ObjectStats, Repository
+from lakeline.errors import CatalogError, NotFoundError
+from lakeline.names import parse_version_tag
+from lakeline.store.base import Commit, CommonPrefix, Repository
 
 if TYPE_CHECKING:
     import duckdb
 
-# docs/formats.md: one object per event under this prefix on the registry branch.
-EVENTS_PREFIX = f"{RESERVED_PREFIX}events/"
 PROVENANCE_SCHEMA = "lakeline.provenance/1"
-EVENT_SCHEMA = "lakeline.event/1"
 _FLUSH_ROWS = 200_000
 # Trees bigger than this are derived from their parent's tree plus a diff, not listed whole.
 INCREMENTAL_TREE_MIN = 5_000
@@ -46,8 +56,6 @@ INCREMENTAL_TREE_MAX_CHANGES = 2_000
 KEYFRAME_MIN = 1_000
 _TREE_INFO_CACHE = 64
 _SMALL_TREE_CACHE = 64
-
-_Entry = tuple[str, int, int | None, str]  # checksum, size, mtime, content type
 
 
 @dataclass(frozen=True)
@@ -238,19 +246,6 @@ def _read_info(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 # --- the indexer ---------------------------------------------------------------------------------
-@dataclass
-class _Rows:
-    """Rows waiting to be inserted, per table, in the table's column order."""
-
-    tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
-
-    def add(self, table: str, row: tuple[Any, ...]) -> None:
-        self.tables.setdefault(table, []).append(row)
-
-    def count(self) -> int:
-        return sum(len(rows) for rows in self.tables.values())
-
-
 class _Indexer:
     def __init__(
         self, conn: duckdb.DuckDBPyConnection, repo: Repository, refs: _Refs, tuning: SyncTuning
@@ -259,10 +254,10 @@ class _Indexer:
         self.repo = repo
         self.refs = refs
         self.tuning = tuning
-        self.rows = _Rows()
+        self.rows = Rows()
         self.warnings: list[str] = []
         self.tree_infos: OrderedDict[str, _TreeInfo] = OrderedDict()
-        self.small_trees: OrderedDict[str, dict[str, _Entry]] = OrderedDict()
+        self.small_trees: OrderedDict[str, dict[str, Entry]] = OrderedDict()
         self.provenance_cache: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
         self.commit_trees: dict[str, str] = {}  # commit id -> tree id, for this run's commits
         self.known_trees: set[str] = set()
@@ -285,7 +280,8 @@ class _Indexer:
             self.event_ids = _column(conn, "SELECT id FROM events")
             trees_before = len(self.known_trees)
             events_before = len(self.event_ids)
-            with _Prefetcher(self.repo, ordered, self._trees_to_list(ordered), self.tuning) as ahead:
+            to_list = self._trees_to_list(ordered)
+            with Prefetcher(self.repo, ordered, to_list, self.tuning.incremental_tree_min) as ahead:
                 for commit, fetched in zip(ordered, ahead, strict=True):
                     seq += 1
                     self._index_commit(commit, seq, fetched)
@@ -368,10 +364,10 @@ class _Indexer:
                 first.add(commit.id)
         return first
 
-    def _index_commit(self, commit: Commit, seq: int, fetched: _Fetched) -> None:
+    def _index_commit(self, commit: Commit, seq: int, fetched: Fetched) -> None:
         tree_id = _tree_id(commit)
         new_paths = self._tree(commit, tree_id, fetched.tree)
-        prov_path = _provenance_path(commit)
+        prov_path = provenance_path(commit)
         prov_entry = self._entry_in(tree_id, prov_path)
         record = None
         if prov_entry:
@@ -383,7 +379,7 @@ class _Indexer:
         git = record.get("git") if record and isinstance(record.get("git"), dict) else {}
         git_commit = (git or {}).get("commit") or meta.get("lakeline.git_commit") or None
         dirty_raw = (git or {}).get("dirty", meta.get("lakeline.git_dirty"))
-        git_dirty = dirty_raw if isinstance(dirty_raw, bool) else _bool_or_none(dirty_raw)
+        git_dirty = dirty_raw if isinstance(dirty_raw, bool) else bool_or_none(dirty_raw)
         author = (record or {}).get("user") or meta.get("lakeline.user") or commit.committer
         self.rows.add(
             "commits",
@@ -393,7 +389,7 @@ class _Indexer:
                 list(commit.parents),
                 str(author),
                 commit.committer,
-                _epoch(commit.creation_date),
+                epoch(commit.creation_date),
                 commit.message,
                 meta,
                 meta.get("lakeline.kind"),
@@ -406,14 +402,14 @@ class _Indexer:
             ),
         )
         if record is not None:
-            self._provenance_rows(commit.id, seq, record)
+            provenance_rows(self.rows, commit.id, seq, record)
 
     # --- trees ---------------------------------------------------------------------------------
     # A tree is stored whole (a "base") or as its differences from a base (a "delta": changed
     # and added entries, and removal markers), like video keyframes: a 10-file commit on a
     # 1M-object branch costs one diff and ten rows, not a million. Small trees are always bases.
 
-    def _tree(self, commit: Commit, tree_id: str, listed: dict[str, _Entry] | None) -> Iterable[str] | None:
+    def _tree(self, commit: Commit, tree_id: str, listed: dict[str, Entry] | None) -> Iterable[str] | None:
         """Index the commit's tree if it is new; the paths it may have added (None: known tree).
         ``listed`` is the listing fetched ahead for small trees; big ones are built here."""
         self.commit_trees[commit.id] = tree_id
@@ -432,9 +428,9 @@ class _Indexer:
         self._add_base(tree_id, tree)
         return tree.keys()
 
-    def _add_base(self, tree_id: str, tree: dict[str, _Entry]) -> None:
+    def _add_base(self, tree_id: str, tree: dict[str, Entry]) -> None:
         for path, (checksum, size, mtime, ctype) in tree.items():
-            self.rows.add("tree_entries", (tree_id, path, checksum, size, _epoch(mtime), ctype, False))
+            self.rows.add("tree_entries", (tree_id, path, checksum, size, epoch(mtime), ctype, False))
         self.rows.add("trees", (tree_id, tree_id, len(tree), len(tree)))
         self._remember(tree_id, _TreeInfo(tree_id, len(tree), {}), tree)
 
@@ -452,13 +448,11 @@ class _Indexer:
                 delta[change.path] = None
                 entries -= 1
             else:
-                delta[change.path] = _entry(self.repo.stat_object(commit.id, change.path))
+                delta[change.path] = object_entry(self.repo.stat_object(commit.id, change.path))
                 entries += change.type == "added"
         for path, entry in delta.items():
             row = (
-                (None, None, None, None)
-                if entry is None
-                else (entry[0], entry[1], _epoch(entry[2]), entry[3])
+                (None, None, None, None) if entry is None else (entry[0], entry[1], epoch(entry[2]), entry[3])
             )
             self.rows.add("tree_entries", (tree_id, path, *row, entry is None))
         if len(delta) > max(self.tuning.keyframe_min, entries // 10):
@@ -482,15 +476,15 @@ class _Indexer:
         )
         self.conn.execute("DELETE FROM tree_entries WHERE tree_id = ? AND removed", [tree_id])
 
-    def _list_tree(self, commit_id: str) -> dict[str, _Entry]:
-        tree: dict[str, _Entry] = {}
+    def _list_tree(self, commit_id: str) -> dict[str, Entry]:
+        tree: dict[str, Entry] = {}
         for item in self.repo.list_objects(commit_id):
             if isinstance(item, CommonPrefix):
                 continue
-            tree[item.path] = _entry(item)
+            tree[item.path] = object_entry(item)
         return tree
 
-    def _remember(self, tree_id: str, info: _TreeInfo, whole: dict[str, _Entry] | None) -> None:
+    def _remember(self, tree_id: str, info: _TreeInfo, whole: dict[str, Entry] | None) -> None:
         self.tree_infos[tree_id] = info
         self.tree_infos.move_to_end(tree_id)
         if len(self.tree_infos) > _TREE_INFO_CACHE:
@@ -521,7 +515,7 @@ class _Indexer:
         )
         if row is None:
             return None
-        delta: dict[str, _Entry | None] = {}
+        delta: dict[str, Entry | None] = {}
         if row[0] != tree_id:
             for path, checksum, size, mtime, ctype, removed in self.conn.execute(
                 "SELECT path, checksum, size_bytes, epoch(mtime)::BIGINT, content_type, removed "
@@ -533,7 +527,7 @@ class _Indexer:
         self._remember(tree_id, info, None)
         return info
 
-    def _entry_in(self, tree_id: str, path: str) -> _Entry | None:
+    def _entry_in(self, tree_id: str, path: str) -> Entry | None:
         """One object of a known tree (None: not there)."""
         small = self.small_trees.get(tree_id)
         if small is not None:
@@ -581,52 +575,6 @@ class _Indexer:
             self.provenance_cache.popitem(last=False)
         return record
 
-    def _provenance_rows(self, commit_id: str, seq: int, record: Mapping[str, Any]) -> None:
-        add = self.rows.add
-        for key, value in _flatten(_mapping(record.get("params"))):
-            add("params", (commit_id, key, _json(value), _number(value)))
-        for key, value in _flatten(_mapping(record.get("metrics"))):
-            add("metrics", (commit_id, key, _number(value), _json(value)))
-        for name, stage in sorted(_mapping(record.get("stages")).items()):
-            stage = _mapping(stage)
-            add("stages", (commit_id, str(name), _str(stage.get("cmd")), _json(stage.get("params") or {})))
-        lineage = record.get("lineage")
-        for edge in lineage if isinstance(lineage, list) else []:
-            if not isinstance(edge, dict):
-                continue
-            add(
-                "lineage_edges",
-                (
-                    commit_id,
-                    seq,
-                    _str(edge.get("stage")),
-                    _str(edge.get("src_path")),
-                    src_hash := _str(edge.get("src_hash")),
-                    src_kind := _str(edge.get("src_kind")),
-                    _str(edge.get("dst_path")),
-                    dst_hash := _str(edge.get("dst_hash")),
-                    None if src_kind == "param" else schema.hash_key(src_hash),
-                    schema.hash_key(dst_hash),
-                ),
-            )
-        for name, art in sorted(_mapping(record.get("artifacts")).items()):
-            art = _mapping(art)
-            labels = art.get("labels")
-            add(
-                "artifacts",
-                (
-                    commit_id,
-                    str(name),
-                    _str(art.get("path")),
-                    _str(art.get("type")),
-                    _str(art.get("desc")),
-                    [str(x) for x in labels] if isinstance(labels, list) else None,
-                    _json(art.get("meta")) if art.get("meta") is not None else None,
-                    _str(art.get("hash")),
-                    _json(art.get("signature")) if art.get("signature") is not None else None,
-                ),
-            )
-
     # --- events ----------------------------------------------------------------------------------
     def _events(self, commit: Commit, paths: Iterable[str], fetched: Mapping[str, bytes]) -> None:
         for path in paths:
@@ -641,7 +589,7 @@ class _Indexer:
             except (ValueError, UnicodeDecodeError):
                 self.warnings.append(f"event object {path} is not valid JSON; skipped")
                 continue
-            row = _event_row(raw, commit.id, path)
+            row = event_row(raw, commit.id, path)
             if row is None:
                 self.warnings.append(f"event object {path} is not a {EVENT_SCHEMA} record; skipped")
                 continue
@@ -655,7 +603,7 @@ class _Indexer:
         for table, rows in self.rows.tables.items():
             if rows:
                 insert_rows(self.conn, table, rows)
-        self.rows = _Rows()
+        self.rows = Rows()
 
     def _replace_refs(self, branches: Iterable[tuple[str, str]], tags: Iterable[tuple[str, str]]) -> None:
         self.conn.execute("DELETE FROM branches")
@@ -708,88 +656,11 @@ class _TreeInfo:
 
     base: str
     entries: int
-    delta: Mapping[str, _Entry | None]
+    delta: Mapping[str, Entry | None]
 
 
 def _tree_id(commit: Commit) -> str:
     return commit.meta_range_id or f"commit:{commit.id}"
-
-
-def _provenance_path(commit: Commit) -> str:
-    return commit.metadata.get("lakeline.provenance") or PROVENANCE_PATH
-
-
-@dataclass(frozen=True)
-class _Fetched:
-    """What was read ahead for one commit: its listing if small, and objects sync will read."""
-
-    tree: dict[str, _Entry] | None = None
-    objects: Mapping[str, bytes] = field(default_factory=dict)
-
-
-class _Prefetcher:
-    """Reads listings and lakeline's own objects for the next commits on worker threads, in
-    order, a bounded window ahead (store calls are I/O: on lakeFS each is a round trip)."""
-
-    WORKERS = 4
-    WINDOW = 64
-
-    def __init__(
-        self, repo: Repository, commits: list[Commit], to_list: set[str], tuning: SyncTuning
-    ) -> None:
-        self.repo = repo
-        self.commits = commits
-        self.to_list = to_list
-        self.limit = tuning.incremental_tree_min
-        self.fetched_checksums: set[str] = set()
-
-    def __enter__(self) -> Iterator[_Fetched]:
-        from concurrent.futures import ThreadPoolExecutor
-
-        self.pool = ThreadPoolExecutor(max_workers=self.WORKERS, thread_name_prefix="lakeline-sync")
-        return self._results()
-
-    def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def _results(self) -> Iterator[_Fetched]:
-        from collections import deque
-        from concurrent.futures import Future
-
-        queue: deque[Future[_Fetched]] = deque()
-        pending = iter(self.commits)
-        for commit in pending:
-            queue.append(self.pool.submit(self._fetch, commit))
-            if len(queue) >= self.WINDOW:
-                break
-        while queue:
-            yield queue.popleft().result()
-            commit_or_none = next(pending, None)
-            if commit_or_none is not None:
-                queue.append(self.pool.submit(self._fetch, commit_or_none))
-
-    def _fetch(self, commit: Commit) -> _Fetched:
-        if commit.id not in self.to_list:
-            return _Fetched()
-        tree: dict[str, _Entry] = {}
-        for item in self.repo.list_objects(commit.id, amount=self.limit + 1):
-            if isinstance(item, ObjectStats):
-                tree[item.path] = _entry(item)
-        if len(tree) > self.limit:
-            return _Fetched()  # a big tree: built from its parent's plus a diff, in order
-        wanted = []
-        prov = tree.get(_provenance_path(commit))
-        if prov is not None and prov[0] not in self.fetched_checksums:
-            self.fetched_checksums.add(prov[0])
-            wanted.append(_provenance_path(commit))
-        event_id = commit.metadata.get("lakeline.event_id")
-        if event_id:
-            wanted += [p for p in tree if p.startswith(EVENTS_PREFIX) and p.endswith(f"-{event_id}.json")]
-        objects = {}
-        for path in wanted:
-            with contextlib.suppress(LakelineError):  # read again, in order, where errors are handled
-                objects[path] = self.repo.get_object(commit.id, path)
-        return _Fetched(tree, objects)
 
 
 def _parents_first(commits: Mapping[str, Commit]) -> list[Commit]:
@@ -820,224 +691,6 @@ def _column(conn: duckdb.DuckDBPyConnection, sql: str) -> set[Any]:
 def _scalar(conn: duckdb.DuckDBPyConnection, sql: str) -> Any:
     row = _first(conn.execute(sql))
     return None if row is None else row[0]
-
-
-# --- rows ----------------------------------------------------------------------------------------
-def _entry(stats: ObjectStats) -> _Entry:
-    return (stats.checksum, stats.size_bytes, stats.mtime, stats.content_type)
-
-
-def _event_row(raw: Any, commit_id: str, path: str) -> tuple[Any, ...] | None:
-    if not isinstance(raw, dict) or raw.get("schema") != EVENT_SCHEMA or not raw.get("id"):
-        return None
-    version = raw.get("version")
-    if isinstance(version, str):
-        with contextlib.suppress(LakelineError):
-            version = str(Version.parse(version))
-    details = raw.get("details")
-    return (
-        str(raw["id"]),
-        _str(raw.get("type")),
-        _iso_time(raw.get("time")),
-        _str(raw.get("user")),
-        _str(raw.get("model")),
-        version if isinstance(version, str) else None,
-        _str(raw.get("reason")),
-        _json(details if isinstance(details, dict) else {}),
-        commit_id,
-        path,
-    )
-
-
-def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key in sorted(mapping, key=str):
-        value = mapping[key]
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            yield from _flatten(value, name + ".")
-        else:
-            yield name, value
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _bool_or_none(value: Any) -> bool | None:
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
-
-
-def _epoch(seconds: int | float | None) -> datetime | None:
-    if seconds is None:
-        return None
-    return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def _iso_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-# --- inserting -----------------------------------------------------------------------------------
-def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]) -> None:
-    """Append ``rows`` (tuples in the table's column order) in one statement.
-
-    Each column travels as one list parameter, unnested side by side: as fast as an Arrow
-    insert without importing pyarrow (whose arrays pull in pandas, a second at start-up).
-    """
-    spec = schema.TABLES_BY_NAME[table]
-    columns = list(zip(*rows, strict=True))
-    params: list[list[Any]] = []
-    selects: list[str] = []
-    for col, values in zip(spec.columns, columns, strict=True):
-        sql_type = col.type.replace(" PRIMARY KEY", "")
-        n = len(params) + 1
-        if sql_type.startswith("MAP("):
-            key_type, value_type = (part.strip() for part in sql_type[4:-1].split(","))
-            params.append([list(v) if v is not None else [] for v in values])
-            params.append([list(v.values()) if v is not None else [] for v in values])
-            selects.append(f"map(unnest(${n}::{key_type}[][]), unnest(${n + 1}::{value_type}[][]))")
-        elif sql_type == "JSON":
-            params.append(list(values))
-            selects.append(f"unnest(${n}::VARCHAR[])::JSON")
-        else:
-            params.append(list(values))
-            selects.append(f"unnest(${n}::{sql_type}[])")
-    conn.execute(f"INSERT INTO {table} SELECT {', '.join(selects)}", params)
-
-
-# --- derived tables ------------------------------------------------------------------------------
-def derive_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild models, model_versions, aliases and deployments from events, tags and provenance."""
-    for table in schema.DERIVED_TABLES:
-        conn.execute(f"DELETE FROM {table}")
-    conn.execute(_MODEL_VERSIONS_SQL)
-    conn.execute(_ALIASES_SQL)
-    conn.execute(_DEPLOYMENTS_SQL)
-    conn.execute(_MODELS_SQL)
-
-
-# Events are replayed in (time, id) order; "latest" below always means that order.
-_MODEL_VERSIONS_SQL = """
-INSERT INTO model_versions
-WITH promote AS (
-    SELECT * FROM events WHERE type = 'promote' AND model IS NOT NULL AND version IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY model, version ORDER BY time DESC, id DESC) = 1
-),
-retire AS (
-    SELECT model, version, max(time) AS time FROM events
-    WHERE type = 'retire' AND model IS NOT NULL AND version IS NOT NULL GROUP BY ALL
-),
-tagged AS (SELECT model, version, name AS tag, commit_id FROM tags WHERE model IS NOT NULL),
-versions AS (SELECT model, version FROM tagged UNION SELECT model, version FROM promote),
-joined AS (
-    SELECT v.model, v.version,
-        regexp_extract(v.version, '^v?(\\d+)\\.(\\d+)\\.(\\d+)$', ['major', 'minor', 'patch']) AS sv,
-        coalesce(t.tag, p.details->>'tag', v.model || '-' || v.version) AS tag,
-        coalesce(t.commit_id, p.details->>'commit_id') AS commit_id,
-        p.time AS promoted_at, p."user" AS promoted_by, p.details->>'bump' AS bump,
-        p.details->>'source_branch' AS source_branch, p.details->>'previous_version' AS previous_version,
-        p.reason, r.time AS retired_at, p.details AS details
-    FROM versions v
-    LEFT JOIN tagged t USING (model, version)
-    LEFT JOIN promote p USING (model, version)
-    LEFT JOIN retire r USING (model, version)
-)
-SELECT j.model, j.version,
-    TRY_CAST(j.sv.major AS INTEGER), TRY_CAST(j.sv.minor AS INTEGER), TRY_CAST(j.sv.patch AS INTEGER),
-    j.tag, j.commit_id,
-    CASE WHEN j.retired_at IS NOT NULL AND (j.promoted_at IS NULL OR j.retired_at >= j.promoted_at)
-         THEN 'retired' ELSE 'active' END,
-    j.promoted_at, j.promoted_by, j.bump, j.source_branch, j.previous_version, j.reason, j.retired_at,
-    coalesce(
-        (SELECT map_from_entries(list({'key': m.key, 'value': m.value} ORDER BY m.key)) FROM metrics m
-         WHERE m.commit_id = j.commit_id AND m.value IS NOT NULL),
-        (SELECT map_from_entries(list({'key': k, 'value': TRY_CAST(j.details->'metrics'->>k AS DOUBLE)}
-                                      ORDER BY k))
-         FROM (SELECT unnest(json_keys(j.details->'metrics')) AS k)
-         WHERE TRY_CAST(j.details->'metrics'->>k AS DOUBLE) IS NOT NULL)
-    ),
-    coalesce(
-        (SELECT map_from_entries(list({'key': p.key, 'value': p.value} ORDER BY p.key)) FROM params p
-         WHERE p.commit_id = j.commit_id),
-        (SELECT map_from_entries(list({'key': k, 'value': j.details->'params'->k} ORDER BY k))
-         FROM (SELECT unnest(json_keys(j.details->'params')) AS k))
-    )
-FROM joined j
-ORDER BY j.model, j.sv.major::INTEGER, j.sv.minor::INTEGER, j.sv.patch::INTEGER
-"""
-
-_ALIASES_SQL = """
-INSERT INTO aliases
-SELECT model, details->>'alias', version, time, "user", id FROM events
-WHERE type = 'alias' AND model IS NOT NULL AND details->>'alias' IS NOT NULL
-QUALIFY row_number() OVER (PARTITION BY model, details->>'alias' ORDER BY time DESC, id DESC) = 1
-    AND version IS NOT NULL
-ORDER BY model, details->>'alias'
-"""
-
-_DEPLOYMENTS_SQL = """
-INSERT INTO deployments
-WITH latest AS (
-    SELECT * FROM events
-    WHERE type IN ('deploy', 'rollback') AND model IS NOT NULL AND details->>'env' IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY model, details->>'env' ORDER BY time DESC, id DESC) = 1
-),
-split AS (
-    SELECT l.*, unnest(from_json(coalesce(l.details->'state', '[]'),
-        '[{"version": "VARCHAR", "traffic": "DOUBLE", "shadow": "BOOLEAN"}]')) AS s
-    FROM latest l
-)
-SELECT model, details->>'env', s.version, s.traffic, coalesce(s.shadow, false),
-    CASE WHEN type = 'rollback' THEN 'rollback' ELSE details->>'mode' END, time, id
-FROM split
-WHERE s.version IS NOT NULL
-ORDER BY model, details->>'env', s.traffic DESC, s.version
-"""
-
-_MODELS_SQL = """
-INSERT INTO models
-WITH declared AS (
-    SELECT a.*, c.time AS declared_at FROM artifacts a JOIN commits c ON c.id = a.commit_id
-    QUALIFY row_number() OVER (PARTITION BY a.name ORDER BY c.time DESC, c.generation DESC, c.id DESC) = 1
-),
-names AS (
-    SELECT name FROM declared
-    UNION SELECT model FROM events WHERE model IS NOT NULL AND model <> ''
-    UNION SELECT model FROM model_versions
-),
-counts AS (
-    SELECT model, count(*) AS n,
-        arg_max(version, (major, minor, patch)) FILTER (WHERE status = 'active') AS latest
-    FROM model_versions GROUP BY model
-)
-SELECT n.name, d.path, d.type, d.description, d.labels, d.meta, d.signature, d.commit_id, d.declared_at,
-    c.latest, coalesce(c.n, 0)
-FROM names n LEFT JOIN declared d ON d.name = n.name LEFT JOIN counts c ON c.model = n.name
-ORDER BY n.name
-"""
 
 
 def _first(cursor: duckdb.DuckDBPyConnection) -> Any:
