@@ -271,3 +271,16 @@ def test_lineage_of_a_commit_newer_than_the_catalog_syncs_and_retries(project: P
 
     graph = lineage.fresh_read(lambda _: project.catalog(sync=False), sync, resolve, compute)
     assert graph.hash == newer.model_hash and len(syncs) == 1
+
+
+def test_lineage_and_impact_work_on_the_lakefs_backend(lakefs_project: Project) -> None:
+    repo = lakefs_project.repo
+    run = pipeline_commit(repo, "main", raw=RAW_A, lr=0.1)
+    repo.create_tag("classifier-v1.0.0", run.commit_id)
+    repo.put_object("main", "data/extra.csv", b"extra\n")
+    repo.commit("main", "a file no stage reads")
+    graph = lakefs_project.lineage("classifier@v1.0.0")
+    assert graph.hash == run.model_hash and (RAW, md5(RAW_A), "file") in graph.sources
+    assert [v.version for v in lakefs_project.impact(f"{RAW}@main").model_versions] == ["v1.0.0"]
+    extra = lakefs_project.impact("data/extra.csv@main")  # hashed from its bytes, over HTTP
+    assert (extra.hash, extra.hash_source, extra.commits) == (md5(b"extra\n"), "md5", ())
