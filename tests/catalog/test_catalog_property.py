@@ -36,7 +36,7 @@ operations = st.lists(
 
 
 @pytest.mark.xdist_group("catalog-property")
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations)
 def test_incremental_syncs_equal_a_rebuild_whatever_happens(
     tmp_path: Path, ops: list[tuple[object, ...]]

@@ -4,28 +4,40 @@ syncs), and the derived tables agree with the registry's own event fold."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from catalog_support import RAW, md5, pipeline_commit
 
 from lakeline import Project
 
 
-@pytest.fixture
-def registry_history(project: Project) -> Project:
-    repo = project.repo
-    pipeline_commit(repo, "main", raw=b"a\n", lr=0.1)
-    for name, raw, lr in (("exp-a", b"a\n", 0.2), ("exp-b", b"b\n", 0.3), ("exp-c", b"c\n", 0.4)):
-        repo.create_branch(name, "main")
-        pipeline_commit(repo, name, raw=raw, lr=lr)
-        project.promote(name, message=f"promote {name}")
-    project.alias_set("classifier", "production", "v1.0.0")
-    project.alias_set("classifier", "production", "v1.1.0", message="better recall")
-    project.deploy("classifier", "v1.0.0", env="prod", traffic=100)
-    project.deploy("classifier", "v1.1.0", env="prod", traffic=10)
-    project.deploy("classifier", "v1.1.0", env="dev", shadow=True)
-    project.rollback("classifier", env="prod")
-    project.retire("classifier", "v1.2.0")
-    return project
+@pytest.fixture(scope="module")
+def registry_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    """Built once for the module (the tests only read it): three promotions, two alias moves,
+    three deploys, a rollback and a retirement, all through `Project`."""
+    root = tmp_path_factory.mktemp("registry") / "proj"
+    root.mkdir()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LAKELINE_USER", "alice@example.com")
+        env.setenv("HOME", str(root.parent / "home"))
+        env.delenv("LAKELINE_PROJECT", raising=False)
+        Project.init(root).close()
+        with Project.open(root) as project:
+            repo = project.repo
+            pipeline_commit(repo, "main", raw=b"a\n", lr=0.1)
+            for name, raw, lr in (("exp-a", b"a\n", 0.2), ("exp-b", b"b\n", 0.3), ("exp-c", b"c\n", 0.4)):
+                repo.create_branch(name, "main")
+                pipeline_commit(repo, name, raw=raw, lr=lr)
+                project.promote(name, message=f"promote {name}")
+            project.alias_set("classifier", "production", "v1.0.0")
+            project.alias_set("classifier", "production", "v1.1.0", message="better recall")
+            project.deploy("classifier", "v1.0.0", env="prod", traffic=100)
+            project.deploy("classifier", "v1.1.0", env="prod", traffic=10)
+            project.deploy("classifier", "v1.1.0", env="dev", shadow=True)
+            project.rollback("classifier", env="prod")
+            project.retire("classifier", "v1.2.0")
+            yield project
 
 
 def test_registry_writes_are_in_the_catalog_without_an_explicit_sync(registry_history: Project) -> None:
