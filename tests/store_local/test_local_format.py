@@ -37,3 +37,20 @@ def test_connections_of_finished_threads_are_closed(tmp_path: Path) -> None:
     assert len(store.db._by_thread) <= 2
     assert [b.name for b in repo.list_branches()] == ["main"]
     store.close()
+
+
+def test_opening_an_existing_store_and_reading_writes_nothing(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store", committer="tester")
+    repo = store.create_repository("quiet")
+    repo.put_object("main", "a.txt", b"a")
+    repo.commit("main", "one")
+    store.close()
+    meta = tmp_path / "store" / "metadata.sqlite"
+    with sqlite3.connect(meta) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = {p.name: p.stat().st_size for p in meta.parent.glob("metadata.sqlite*")}
+    reader = LocalStore(tmp_path / "store", committer="tester")
+    assert reader.repository("quiet").get_object("main", "a.txt") == b"a"
+    after = {p.name: p.stat().st_size for p in meta.parent.glob("metadata.sqlite*")}
+    reader.close()
+    assert after.get("metadata.sqlite-wal", 0) == before.get("metadata.sqlite-wal", 0)

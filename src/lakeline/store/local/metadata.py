@@ -126,8 +126,8 @@ class MetadataDB:
                 f"the store at {path.parent} has format {found}, this lakeline reads format "
                 f"{STORE_FORMAT}: use the lakeline version that wrote it"
             )
-        conn.executescript(SCHEMA)
-        conn.execute(f"PRAGMA user_version = {STORE_FORMAT}")
+        if not has_tables:  # a new store; opening an existing one writes nothing
+            conn.executescript(SCHEMA + f"; PRAGMA user_version = {STORE_FORMAT};")
 
     @property
     def conn(self) -> sqlite3.Connection:
