@@ -42,18 +42,7 @@ from lakeline.store import Repository, Store, open_store
 from lakeline.store.base import Branch, Change, Commit, CommonPrefix, MergeStrategy, ObjectStats, Tag
 from lakeline.transfer import ProgressCallback, check_metadata
 
-if typing.TYPE_CHECKING:  # registry types; the registry itself is imported lazily
-    from lakeline.registry.context import RegistryContext
-    from lakeline.registry.deploy import Resolution, RollbackResult
-    from lakeline.registry.events import Event as RegistryEvent
-    from lakeline.registry.promote import PromoteResult
-
-if typing.TYPE_CHECKING:  # pipeline types; lakeline.pipeline itself is imported lazily
-    from lakeline.pipeline.commit import CommitResult
-    from lakeline.pipeline.experiments import Experiment
-    from lakeline.pipeline.workspace import CheckoutResult, WorkspaceStatus
-
-if typing.TYPE_CHECKING:  # catalog types; duckdb and the catalog modules are imported lazily
+if typing.TYPE_CHECKING:  # area types only: pipeline, registry, catalog and duckdb load lazily
     from contextlib import AbstractContextManager
 
     import duckdb
@@ -61,6 +50,13 @@ if typing.TYPE_CHECKING:  # catalog types; duckdb and the catalog modules are im
     from lakeline.catalog.lineage import ImpactReport, LineageGraph
     from lakeline.catalog.sql import QueryResult
     from lakeline.catalog.sync import SyncResult
+    from lakeline.pipeline.commit import CommitResult
+    from lakeline.pipeline.experiments import Experiment
+    from lakeline.pipeline.workspace import CheckoutResult, WorkspaceStatus
+    from lakeline.registry.context import RegistryContext
+    from lakeline.registry.deploy import Resolution, RollbackResult
+    from lakeline.registry.events import Event as RegistryEvent
+    from lakeline.registry.promote import PromoteResult
 
 
 class Project:
