@@ -12,8 +12,10 @@ from __future__ import annotations
 import io
 import random
 import sys
+from pathlib import Path
 
 from lakeline.errors import ConflictError, NoChangesError
+from lakeline.store import Upload
 from lakeline.store.local import LocalStore
 
 
@@ -33,6 +35,8 @@ def commits(root: str, repo_name: str, branch: str, worker: str, rounds: int) ->
 
 def chaos(root: str, repo_name: str, seed: int) -> None:
     rnd = random.Random(seed)
+    sources = Path(root).parent / f"chaos-sources-{seed}"  # beside the store: cleaned with it
+    sources.mkdir(exist_ok=True)
     with LocalStore(root, committer="chaos", range_bits=2) as store:
         repo = store.repository(repo_name)
         import pyarrow.parquet  # noqa: F401 - pay the import before the parent starts its clock
@@ -46,6 +50,13 @@ def chaos(root: str, repo_name: str, seed: int) -> None:
                 path = f"d{rnd.randint(0, 5)}/{rnd.randint(0, 60):03d}"
                 if rnd.random() < 0.15:
                     repo.delete_objects(branch, [path])
+                elif rnd.random() < 0.1:  # a batch of small files: blob rows + staging in one go
+                    uploads = []
+                    for n in range(rnd.randint(2, 40)):
+                        source = sources / f"{step}-{n}"
+                        source.write_bytes(rnd.randbytes(rnd.randint(0, 70_000)))
+                        uploads.append(Upload(f"batch{rnd.randint(0, 3)}/{n:02d}", source))
+                    repo.put_objects(branch, uploads, workers=2)
                 elif rnd.random() < 0.1:
                     repo.put_object(branch, path, io.BytesIO(rnd.randbytes(rnd.randint(1, 3_000_000))))
                 else:

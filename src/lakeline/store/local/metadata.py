@@ -1,4 +1,4 @@
-"""The store's metadata in SQLite: repositories, branches, tags, commits and staging.
+"""The store's metadata in SQLite: repositories, branches, tags, commits, staging, small blobs.
 
 SQLite (WAL mode, busy timeout) gives transactions across processes: a branch moves only by
 compare-and-swap inside one write transaction, and a commit deletes exactly the staging rows
@@ -65,6 +65,10 @@ CREATE TABLE IF NOT EXISTS staging (
     metadata TEXT NOT NULL,
     PRIMARY KEY (repo, branch, path)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS small_blobs (
+    checksum TEXT PRIMARY KEY,
+    data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -108,7 +112,7 @@ def _staged(row: Any) -> StagedRow:
 
 
 # Bumped whenever the on-disk layout changes; a store of another format is refused, not misread.
-STORE_FORMAT = 1
+STORE_FORMAT = 2  # 2: small blobs are rows of small_blobs
 
 
 class MetadataDB:
@@ -335,3 +339,12 @@ class MetadataDB:
             "SELECT max(seq) FROM staging WHERE repo=? AND branch=?", (repo, branch)
         ).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
+
+    # --- small blobs (blobs.py decides which blobs are small) ---------------------------------
+    @staticmethod
+    def insert_small_blobs(conn: sqlite3.Connection, rows: Iterable[tuple[str, bytes]]) -> None:
+        conn.executemany("INSERT OR IGNORE INTO small_blobs (checksum, data) VALUES (?,?)", rows)
+
+    def small_blob(self, checksum: str) -> bytes | None:
+        row = self.conn.execute("SELECT data FROM small_blobs WHERE checksum=?", (checksum,)).fetchone()
+        return bytes(row[0]) if row else None

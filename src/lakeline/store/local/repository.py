@@ -16,7 +16,6 @@ import json
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -67,7 +66,6 @@ MERGE_STRATEGY_KEY = ".lakefs.merge.strategy"
 # A commit/merge whose branch moved meanwhile is rebuilt on the new head this many times.
 CAS_ATTEMPTS = 20
 _PAGE = 1000
-_PUT_BLOCK = 128
 
 
 @dataclass(frozen=True)
@@ -231,7 +229,7 @@ class LocalRepository:
             mtime=entry.mtime,
             content_type=entry.content_type,
             metadata=json.loads(entry.metadata),
-            physical_address=str(self._blobs.path(entry.checksum)),
+            physical_address=self._blobs.address(entry.checksum, entry.size),
         )
 
     # --- branches -----------------------------------------------------------------------------
@@ -352,7 +350,7 @@ class LocalRepository:
         self._head(branch)
         blob = self._write_blob(data, path)
         entry = Entry(path, blob.checksum, blob.size, int(time.time()), ctype, meta)
-        self._stage(branch, [(path, entry)])
+        self._stage(branch, [(path, entry)], [blob])
         return self._stats(entry)
 
     def put_objects(
@@ -368,25 +366,14 @@ class LocalRepository:
         if not batch:
             return []
         threads = workers or min(32, (os.cpu_count() or 1) * 4)
-        sources = [Path(u.source) for u in batch]
-        if threads <= 1 or len(batch) == 1:
-            blobs = [self._blobs.put_file(s) for s in sources]
-        else:
-            # Blocks of files per task: one future per file costs more than a small file's hash.
-            blocks = [sources[i : i + _PUT_BLOCK] for i in range(0, len(sources), _PUT_BLOCK)]
-            put_block = self._put_block
-            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lakeline-put") as pool:
-                blobs = [blob for block in pool.map(put_block, blocks) for blob in block]
+        blobs = self._blobs.put_files([Path(u.source) for u in batch], threads)
         now = int(time.time())
         entries = [
             Entry(path, blob.checksum, blob.size, now, ctype, meta)
             for (path, meta, ctype), blob in zip(prepared, blobs, strict=True)
         ]
-        self._stage(branch, [(e.path, e) for e in entries])
+        self._stage(branch, [(e.path, e) for e in entries], blobs)
         return [self._stats(e) for e in entries]
-
-    def _put_block(self, sources: list[Path]) -> list[BlobRef]:
-        return [self._blobs.put_file(source) for source in sources]
 
     def _content_type(self, content_type: str | None) -> str:
         if content_type is None or content_type == "":
@@ -408,10 +395,12 @@ class LocalRepository:
             return self._blobs.put_stream(data)
         raise InvalidInputError(f"object {path!r}: data must be bytes, a binary stream or a pathlib.Path")
 
-    def _stage(self, branch: str, rows: list[tuple[str, Entry | None]]) -> None:
+    def _stage(self, branch: str, rows: list[tuple[str, Entry | None]], blobs: list[BlobRef]) -> None:
+        """Stage rows and insert the blobs they hold in one transaction: both or neither."""
         with self._db.write() as conn:
             if self._db.branch_commit(self._name, branch, conn) is None:
                 self._missing_branch(branch)
+            self._blobs.insert_held(conn, blobs)
             self._db.stage(conn, self._name, branch, rows)
 
     def delete_object(self, branch: str, path: str) -> None:
@@ -463,17 +452,18 @@ class LocalRepository:
 
     def open_object(self, ref: str, path: str) -> BinaryIO:
         entry = self._entry(ref, path)
+        what = f"object {path!r} at {ref!r}"
         if entry.size < (1 << 20):
-            return io.BytesIO(self._blobs.read(entry.checksum, f"object {path!r} at {ref!r}"))
-        return self._blobs.open_verified(entry.checksum, f"object {path!r} at {ref!r}")
+            return io.BytesIO(self._blobs.read(entry.checksum, entry.size, what))
+        return self._blobs.open_verified(entry.checksum, entry.size, what)
 
     def get_object(self, ref: str, path: str) -> bytes:
         entry = self._entry(ref, path)
-        return self._blobs.read(entry.checksum, f"object {path!r} at {ref!r}")
+        return self._blobs.read(entry.checksum, entry.size, f"object {path!r} at {ref!r}")
 
     def download_object(self, ref: str, path: str, dest: Path) -> ObjectStats:
         entry = self._entry(ref, path)
-        self._blobs.copy_verified(entry.checksum, f"object {path!r} at {ref!r}", Path(dest))
+        self._blobs.copy_verified(entry.checksum, entry.size, f"object {path!r} at {ref!r}", Path(dest))
         return self._stats(entry)
 
     def list_objects(

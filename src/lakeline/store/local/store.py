@@ -1,7 +1,7 @@
 """`LocalStore`: the embedded store root holding many repositories.
 
-Layout under the root: ``metadata.sqlite`` (refs, commits, staging), ``blobs/`` (object
-bytes by BLAKE3), ``ranges/`` and ``metaranges/`` (Parquet manifests), ``tmp/`` (files being
+Layout under the root: ``metadata.sqlite`` (refs, commits, staging, small blobs), ``blobs/``
+(larger objects' bytes by BLAKE3), ``ranges/`` and ``metaranges/`` (Parquet manifests), ``tmp/`` (files being
 written; leftovers from a crash are garbage, never visible). See docs/store.md.
 """
 
@@ -43,7 +43,7 @@ class LocalStore:
             raise ConfigError(f"cannot create the store folder {self.root}: {exc.strerror}") from None
         self.committer = committer or _default_committer()
         self.db = MetadataDB(self.root / "metadata.sqlite")
-        self.blobs = BlobStore(self.root)
+        self.blobs = BlobStore(self.root, self.db)
         self.manifests = ManifestStore(self.root, range_bits=range_bits)
 
     def __repr__(self) -> str:
