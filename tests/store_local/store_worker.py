@@ -50,11 +50,11 @@ def chaos(root: str, repo_name: str, seed: int) -> None:
                 path = f"d{rnd.randint(0, 5)}/{rnd.randint(0, 60):03d}"
                 if rnd.random() < 0.15:
                     repo.delete_objects(branch, [path])
-                elif rnd.random() < 0.1:  # a batch of small files: blob rows + staging in one go
+                elif rnd.random() < 0.1:  # a batch of files, most of them small blobs
                     uploads = []
                     for n in range(rnd.randint(2, 40)):
                         source = sources / f"{step}-{n}"
-                        source.write_bytes(rnd.randbytes(rnd.randint(0, 70_000)))
+                        source.write_bytes(rnd.randbytes(rnd.randint(0, 24_000)))
                         uploads.append(Upload(f"batch{rnd.randint(0, 3)}/{n:02d}", source))
                     repo.put_objects(branch, uploads, workers=2)
                 elif rnd.random() < 0.1:

@@ -140,7 +140,7 @@ def test_put_objects_of_many_small_files_creates_no_files_under_blobs(
     for i in range(600):
         source = tmp_path / "src" / f"d{i % 7}" / f"f{i:04d}.bin"
         source.parent.mkdir(parents=True, exist_ok=True)
-        source.write_bytes(os.urandom(1 + i * 50))  # 1 byte .. ~30 KB
+        source.write_bytes(os.urandom(1 + i * (SMALL_BLOB // 600)))  # 1 byte .. SMALL_BLOB
         uploads.append(Upload(f"data/{i:04d}", source))
     stats = repo.put_objects("main", uploads, workers=4)
     repo.commit("main", "many small files")

@@ -38,8 +38,9 @@ CHUNK = 1 << 20
 SMALL_FILE = 4 << 20
 # blake3's multi-threaded mmap hashing only pays off for large inputs.
 MMAP_HASH_MIN = 1 << 20
-# Blobs up to this size are SQLite rows, larger ones files (measured in docs/store.md).
-SMALL_BLOB = 64 << 10
+# Blobs up to this size are SQLite rows, larger ones files. Measured (docs/store.md): up to
+# 16 KiB a row is faster to write and read than a file; at 32-64 KiB it depends on the disk.
+SMALL_BLOB = 16 << 10
 # put_files commits held small blobs early once they exceed this, to bound its memory.
 HELD_BYTES_MAX = 64 << 20
 # Files per thread-pool task: one future per file costs more than a small file's hash.

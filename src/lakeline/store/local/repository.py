@@ -15,7 +15,7 @@ import io
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -395,7 +395,9 @@ class LocalRepository:
             return self._blobs.put_stream(data)
         raise InvalidInputError(f"object {path!r}: data must be bytes, a binary stream or a pathlib.Path")
 
-    def _stage(self, branch: str, rows: list[tuple[str, Entry | None]], blobs: list[BlobRef]) -> None:
+    def _stage(
+        self, branch: str, rows: list[tuple[str, Entry | None]], blobs: Sequence[BlobRef] = ()
+    ) -> None:
         """Stage rows and insert the blobs they hold in one transaction: both or neither."""
         with self._db.write() as conn:
             if self._db.branch_commit(self._name, branch, conn) is None:
