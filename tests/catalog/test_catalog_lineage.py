@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -284,3 +285,14 @@ def test_lineage_and_impact_work_on_the_lakefs_backend(lakefs_project: Project) 
     assert [v.version for v in lakefs_project.impact(f"{RAW}@main").model_versions] == ["v1.0.0"]
     extra = lakefs_project.impact("data/extra.csv@main")  # hashed from its bytes, over HTTP
     assert (extra.hash, extra.hash_source, extra.commits) == (md5(b"extra\n"), "md5", ())
+
+
+def test_lineage_of_a_version_of_an_unknown_model_says_so_in_one_line(
+    tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Project.init(tmp_path).close()
+    monkeypatch.chdir(tmp_path)
+    result = cli("lineage", "classifier@v9.9.9")
+    assert result.code == 1
+    assert result.stderr.startswith("lakeline: error: model version 'classifier@v9.9.9' not found")
+    assert len(result.stderr.splitlines()) == 1

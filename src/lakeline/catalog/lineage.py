@@ -201,7 +201,7 @@ def resolve_target(
     left, sep, right = text.rpartition("@")
     if not sep:
         left, right = text, ""
-    if allow_model and MODEL_NAME.match(left) and _known_model(conn, left):
+    if allow_model and MODEL_NAME.fullmatch(left) and _known_model(conn, left):
         version = _model_version(conn, left, right, text)
         if version is not None:
             return _model_target(conn, repo, text, left, version)
@@ -210,7 +210,15 @@ def resolve_target(
     path = left
     check_object_path(path)
     ref = right or default_ref
-    commit_id = _resolve_ref(repo, ref)
+    try:
+        commit_id = _resolve_ref(repo, ref)
+    except NotFoundError:
+        if allow_model and MODEL_NAME.fullmatch(left) and SEMVER.fullmatch(right):
+            raise NotFoundError(
+                f"model version {text!r} not found: no model {left!r} has been promoted "
+                "('lakeline models' lists the models)"
+            ) from None
+        raise
     return Target(text, path, ref, commit_id)
 
 
@@ -226,7 +234,7 @@ def _known_model(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 def _model_version(conn: duckdb.DuckDBPyConnection, model: str, spec: str, text: str) -> str | None:
     """The version ``spec`` names for ``model``: semver, an alias, or '' for the latest active."""
-    if SEMVER.match(spec):
+    if SEMVER.fullmatch(spec):
         return str(Version.parse(spec))
     if not spec:
         row = _first(

@@ -92,10 +92,10 @@ class RegistryContext:
     def provenance(self, ref: str) -> dict[str, Any] | None:
         """The provenance record at ``ref`` (docs/formats.md), or None if it has none."""
         key = (str(self.state_dir), self.repo.name, ref)
-        if COMMIT_ID.match(ref) and key in _RECORDS:
+        if COMMIT_ID.fullmatch(ref) and key in _RECORDS:
             return copy.deepcopy(_RECORDS[key])
         record = self._read_provenance(ref)
-        if COMMIT_ID.match(ref):  # a commit never changes, so neither does its record
+        if COMMIT_ID.fullmatch(ref):  # a commit never changes, so neither does its record
             _remember(_RECORDS, key, copy.deepcopy(record))
         return record
 

@@ -55,7 +55,7 @@ class RollbackResult:
 
 
 def check_env_name(name: str) -> str:
-    if not ALIAS_NAME.match(name):
+    if not ALIAS_NAME.fullmatch(name):
         raise InvalidNameError(
             f"invalid environment {name!r}: start with a lowercase letter; then letters, digits, '_', '-'"
         )
