@@ -130,10 +130,7 @@ class BlobStore:
                     out.write(chunk)
                     size += len(chunk)
             checksum = hasher.hexdigest()
-            if self.exists(checksum):
-                _unlink(tmp)
-            else:
-                self._install(tmp, checksum)
+            self._install(tmp, checksum)
         except BaseException:
             _unlink(tmp)
             raise
@@ -171,10 +168,7 @@ class BlobStore:
                     _unlink(tmp)
                     return ref
                 checksum = hash_file(Path(tmp))
-                if self.exists(checksum):
-                    _unlink(tmp)
-                else:
-                    self._install(tmp, checksum)
+                self._install(tmp, checksum)
             except BaseException:
                 _unlink(tmp)
                 raise
@@ -220,6 +214,10 @@ class BlobStore:
         return os.open(name, flags, 0o444), name
 
     def _install(self, tmp: str | Path, checksum: str) -> None:
+        """Give the finished temp file its content address; a copy already there wins."""
+        if self.exists(checksum):
+            _unlink(tmp)
+            return
         folder = checksum[:2]
         if folder not in self._folders:
             (self.root / folder).mkdir(exist_ok=True)
