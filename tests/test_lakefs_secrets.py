@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
 from tests.lakefs_server import LakeFSTestServer
 
@@ -69,33 +70,25 @@ def all_text_in(folder: Path) -> Iterator[tuple[Path, bytes]]:
 
 
 def in_process(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[bytes],
     monkeypatch: pytest.MonkeyPatch,
     root: Path,
     *args: str,
     secret: str = SECRET,
 ) -> tuple[int, str, str]:
     """`lakeline ARGS` through the console entry point in this process (cheaper than a spawn)."""
-    from lakeline.cli import main
-
     monkeypatch.chdir(root)
     monkeypatch.setenv("LAKELINE_LAKEFS_ACCESS_KEY_ID", KEY_ID)
     monkeypatch.setenv("LAKELINE_LAKEFS_SECRET_ACCESS_KEY", secret)
-    capsys.readouterr()
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+    result = run_cli(capsys, *args)
+    return result.code, result.stdout, result.stderr
 
 
 @pytest.mark.slow
 def test_secret_appears_nowhere_after_init_run_and_failures(
     server: LakeFSTestServer,
     dvc_project: Path,
-    capsys: pytest.CaptureFixture[str],
+    capsysbinary: pytest.CaptureFixture[bytes],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     outputs: list[str] = []
@@ -103,14 +96,14 @@ def test_secret_appears_nowhere_after_init_run_and_failures(
         done = lakeline(dvc_project, *args)  # real processes: what a user's terminal shows
         assert done.returncode == 0, done.stderr
         outputs.extend([done.stdout, done.stderr])
-    code, out, err = in_process(capsys, monkeypatch, dvc_project, "log", "--json")
+    code, out, err = in_process(capsysbinary, monkeypatch, dvc_project, "log", "--json")
     assert code == 0 and json.loads(out)[0]["message"] == "pipeline run"
     outputs.extend([out, err])
-    code, out, err = in_process(capsys, monkeypatch, dvc_project, "fs", "cat", "main/missing.txt")
+    code, out, err = in_process(capsysbinary, monkeypatch, dvc_project, "fs", "cat", "main/missing.txt")
     assert code != 0 and err.startswith("lakeline: error: ")
     outputs.extend([out, err])
     code, out, err = in_process(
-        capsys, monkeypatch, dvc_project, "branch", "list", secret="SENTINEL-Secret-wrong"
+        capsysbinary, monkeypatch, dvc_project, "branch", "list", secret="SENTINEL-Secret-wrong"
     )
     assert code != 0 and "lakeFS 401" in err
     outputs.extend([out, err])

@@ -6,13 +6,13 @@ project against the lakeFS-API test server (tests/lakefs_server) through the lak
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import functools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runner import Runner, run_cli
 
 from lakeline import Project
 
@@ -65,32 +65,7 @@ def lakefs_project(lakefs_server: Any, tmp_path: Path, monkeypatch: pytest.Monke
         yield opened
 
 
-@dataclass(frozen=True)
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-
-Runner = Callable[..., Result]
-
-
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Runner:
+def cli(capsysbinary: pytest.CaptureFixture[bytes]) -> Runner:
     """Runs `lakeline.cli.main` as the console script does (same error handling and exit codes)."""
-    from lakeline.cli import main
-
-    def run(*args: str) -> Result:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return functools.partial(run_cli, capsysbinary)

@@ -6,11 +6,12 @@ same exit codes) and captures stdout as bytes and text, and stderr as text.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import Result, Runner
+from cli_runner import Runner, run_cli
 
 from lakeline import Project
 
@@ -41,16 +42,4 @@ def project(project_dir: Path) -> Iterator[Project]:
 
 @pytest.fixture
 def cli(capsysbinary: pytest.CaptureFixture[bytes]) -> Runner:
-    from lakeline.cli import main
-
-    def run(*args: str) -> Result:
-        capsysbinary.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsysbinary.readouterr()
-        return Result(code, captured.out, captured.err.decode("utf-8", errors="replace"))
-
-    return run
+    return functools.partial(run_cli, capsysbinary)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import Runner
+from cli_runner import Runner
 
 from lakeline import Project
 from lakeline.config import STATE_DIR

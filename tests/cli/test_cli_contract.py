@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from cli_support import Runner
+from cli_runner import Runner
 
 import lakeline
 from lakeline import Project

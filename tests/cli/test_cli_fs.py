@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from cli_support import Runner
+from cli_runner import Runner
 
 from lakeline import Project
 

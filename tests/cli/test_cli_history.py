@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli_support import Runner
+from cli_runner import Runner
 
 from lakeline import Project
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Runner
+from cli_runner import Runner
 
 from lakeline.config import STATE_DIR
 

@@ -7,13 +7,15 @@ commit stores it), so registry tests need no DVC run. The end-to-end test runs t
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from registry_support import CliResult, provenance
+from cli_runner import Runner, run_cli
+from registry_support import provenance
 
 from lakeline import Project
 from lakeline.names import PROVENANCE_PATH
@@ -88,21 +90,8 @@ def policy(project: Project) -> Callable[[str], Path]:
 
 @pytest.fixture
 def cli(
-    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., CliResult]:
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> Runner:
     """``cli("deploy", ...)``: `lakeline.cli.main` in-process, in the project folder."""
-    from lakeline.cli import main
-
     monkeypatch.chdir(project.root)
-
-    def run(*args: str) -> CliResult:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out = capsys.readouterr()
-        return CliResult(code, out.out, out.err)
-
-    return run
+    return functools.partial(run_cli, capsysbinary)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 SIGNATURE = {
@@ -100,21 +99,3 @@ def provenance(
         "artifacts": artifacts,
         "lineage": lineage,
     }
-
-
-@dataclass(frozen=True)
-class CliResult:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        assert self.code == 0, self.stderr
-        return json.loads(self.stdout)
-
-    def error_line(self) -> str:
-        """The one error line every failure must print (and nothing else)."""
-        lines = self.stderr.splitlines()
-        assert self.code != 0, f"expected a failure, got exit 0 with {self.stdout!r}"
-        assert len(lines) == 1 and lines[0].startswith("lakeline: error: "), lines
-        return lines[0].removeprefix("lakeline: error: ")

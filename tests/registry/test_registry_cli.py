@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from registry_support import CliResult
+from cli_runner import Result
 
-Cli = Callable[..., CliResult]
+Cli = Callable[..., Result]
 
 
 def test_promote_deploy_resolve_rollback_through_the_cli(cli: Cli, experiment: Callable[..., str]) -> None:

@@ -1,4 +1,7 @@
-"""Shared by the CLI tests: the result of one `lakeline` run and its checks."""
+"""`lakeline` run in-process exactly as the console script runs it, and the checks on its result.
+
+Shared by every test package that drives the CLI (cli, catalog, registry, lakeFS secrets).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 
 @dataclass(frozen=True)
@@ -33,3 +38,17 @@ class Result:
 
 
 Runner = Callable[..., Result]
+
+
+def run_cli(capture: pytest.CaptureFixture[bytes], *args: str) -> Result:
+    """`lakeline.cli.main(args)` with the console script's error handling and exit codes."""
+    from lakeline.cli import main
+
+    capture.readouterr()
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capture.readouterr()
+    return Result(code, captured.out, captured.err.decode("utf-8", errors="replace"))
